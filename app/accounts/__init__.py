@@ -1,0 +1,1 @@
+"""Accounts: login sessions, registration with invites, passwords, admin user management."""

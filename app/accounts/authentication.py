@@ -1,0 +1,75 @@
+"""Starlette authentication backend: session cookie for pages, Bearer token for the API."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, Signer
+from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.requests import HTTPConnection
+
+from app.accounts import service
+from app.models import User
+from app.tokens import service as token_service
+from app.web.auth import CurrentUser
+from app.web.deps import app_context
+from app.web.paths import is_api_path
+
+SESSION_COOKIE = "nova_session"
+UNAUTHENTICATED_PATHS = ("/static/", "/healthz")
+
+
+def session_signer(secret_key: str) -> Signer:
+    return Signer(secret_key, salt="nova.session")
+
+
+class NovaAuthBackend(AuthenticationBackend):
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        path = conn.url.path
+        if path.startswith(UNAUTHENTICATED_PATHS):
+            return None
+        if is_api_path(path):
+            return await self._from_bearer(conn)
+        return await self._from_cookie(conn)
+
+    async def _from_bearer(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        scheme, _, secret = conn.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        async with app_context(conn).db.transaction() as session:
+            found = await token_service.user_for_token(session, secret.strip())
+        if found is None:
+            return None
+        token, user = found
+        return _credentials(user), _current_user(user, token_scope=token.scope.value)
+
+    async def _from_cookie(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        cookie = conn.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return None
+        ctx = app_context(conn)
+        try:
+            token = session_signer(ctx.keys.secret_key).unsign(cookie).decode()
+        except BadSignature:
+            return None
+        async with ctx.db.sessionmaker() as session:
+            found = await service.session_user(session, token)
+        if found is None:
+            return None
+        user_session, user = found
+        return _credentials(user), _current_user(user, session_id=user_session.id)
+
+
+def _credentials(user: User) -> AuthCredentials:
+    return AuthCredentials(["authenticated", "admin"] if user.is_admin else ["authenticated"])
+
+
+def _current_user(
+    user: User, *, session_id: str | None = None, token_scope: str | None = None
+) -> CurrentUser:
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        is_admin=user.is_admin,
+        timezone=user.timezone,
+        session_id=session_id,
+        token_scope=token_scope,
+    )

@@ -1,0 +1,158 @@
+"""Login, logout, registration and the account page."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from app.accounts import service
+from app.accounts.authentication import SESSION_COOKIE, session_signer
+from app.agent_configs.service import ensure_default_agent
+from app.errors import ValidationFailed
+from app.models import User
+from app.web.auth import current_user, login_required
+from app.web.deps import app_context
+from app.web.forms import read_form, safe_next
+from app.web.htmx import redirect
+from app.web.templates import render
+
+
+async def login_page(request: Request) -> Response:
+    if request.user.is_authenticated:
+        return RedirectResponse(request.url_for("threads:list"), status_code=303)
+    return render(request, "accounts/login.html", {"form": {}, "errors": {}})
+
+
+async def login(request: Request) -> Response:
+    ctx = app_context(request)
+    form = await read_form(request)
+    email = service.normalise_email(form.get("email", ""))
+    ip = request.client.host if request.client else "unknown"
+    keys = (f"account:{email}", f"ip:{ip}")
+    limits = (ctx.settings.login_attempts_per_account, ctx.settings.login_attempts_per_ip)
+    context = {"form": {"email": email, "next": form.get("next", "")}, "errors": {}}
+
+    for key, limit in zip(keys, limits, strict=True):
+        if await ctx.login_limiter.is_blocked(key, limit):
+            context["errors"] = {"form": "Too many failed attempts. Wait a few minutes."}
+            return render(request, "accounts/login.html", context, status_code=429)
+
+    async with ctx.db.transaction() as session:
+        user = await service.authenticate(session, email, form.get("password", ""))
+        if user is not None:
+            token = await _start_session(request, session, user)
+            await ensure_default_agent(session, user.id)
+    if user is None:
+        for key in keys:
+            await ctx.login_limiter.record_failure(key)
+        context["errors"] = {"form": "Wrong email or password, or the account is suspended."}
+        return render(request, "accounts/login.html", context, status_code=400)
+
+    await ctx.login_limiter.reset(keys[0])
+    target = safe_next(form.get("next"), str(request.url_for("threads:list")))
+    response = redirect(request, target)
+    _set_session_cookie(request, response, token)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    user = request.user
+    if user.is_authenticated and current_user(request).session_id:
+        async with app_context(request).db.transaction() as session:
+            await service.end_session(session, current_user(request).session_id or "")
+    response = redirect(request, str(request.url_for("accounts:login")))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def register_page(request: Request) -> Response:
+    code = request.query_params.get("code", "")
+    return render(request, "accounts/register.html", {"form": {"invite_code": code}, "errors": {}})
+
+
+async def register(request: Request) -> Response:
+    ctx = app_context(request)
+    form = await read_form(request)
+    env_code = ctx.settings.registration_invite_code
+    registration = service.Registration(
+        email=form.get("email", ""),
+        password=form.get("password", ""),
+        invite_code=form.get("invite_code", ""),
+    )
+    try:
+        async with ctx.db.transaction() as session:
+            user = await service.register(
+                session, registration, env_code.get_secret_value() if env_code else None
+            )
+            token = await _start_session(request, session, user)
+            await ensure_default_agent(session, user.id)
+    except ValidationFailed as exc:
+        context = {"form": {**form, "password": ""}, "errors": exc.errors}
+        return render(request, "accounts/register.html", context, status_code=400)
+    response = redirect(request, str(request.url_for("threads:list")))
+    _set_session_cookie(request, response, token)
+    return response
+
+
+@login_required
+async def account_page(request: Request) -> Response:
+    return render(request, "accounts/account.html", {"form": {}, "errors": {}})
+
+
+@login_required
+async def change_password(request: Request) -> Response:
+    ctx = app_context(request)
+    form = await read_form(request)
+    try:
+        async with ctx.db.transaction() as session:
+            user = await service.change_password(
+                session,
+                current_user(request).id,
+                form.get("current_password", ""),
+                form.get("new_password", ""),
+                form.get("confirm_password", ""),
+            )
+            token = await _start_session(request, session, user)
+    except ValidationFailed as exc:
+        return render(
+            request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400
+        )
+    response = render(request, "accounts/account.html", {"form": {}, "errors": {}, "saved": True})
+    _set_session_cookie(request, response, token)
+    return response
+
+
+async def _start_session(request: Request, session: AsyncSession, user: User) -> str:
+    return await service.start_session(
+        session,
+        user,
+        days=app_context(request).settings.session_days,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = app_context(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_signer(app_context(request).keys.secret_key).sign(token).decode(),
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"], name="accounts:login"),
+    Route("/login", login, methods=["POST"], name="accounts:login_submit"),
+    Route("/logout", logout, methods=["POST"], name="accounts:logout"),
+    Route("/register", register_page, methods=["GET"], name="accounts:register"),
+    Route("/register", register, methods=["POST"], name="accounts:register_submit"),
+    Route("/account", account_page, methods=["GET"], name="accounts:account"),
+    Route("/account/password", change_password, methods=["POST"], name="accounts:password"),
+]

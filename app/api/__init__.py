@@ -1,0 +1,1 @@
+"""The JSON API for integrations (Bearer API tokens, problem+json errors)."""

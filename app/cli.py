@@ -1,0 +1,194 @@
+"""The `nova` command: serve, worker, migrate, user and token management."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from app.context import AppContext, open_context
+from app.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"nova: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        result: int = args.handler(settings, args)
+    except CommandError as exc:
+        print(f"nova: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+class CommandError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nova", description="Nova AI agent workspace")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, ensure an admin, and start the web server")
+    serve.set_defaults(handler=_serve)
+    worker = commands.add_parser("worker", help="run jobs from Redis (needs REDIS_URL)")
+    worker.set_defaults(handler=_worker)
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
+    create = user.add_parser("create", help="create a user")
+    create.add_argument("email")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.set_defaults(handler=_user_create)
+    suspend = user.add_parser("suspend", help="suspend a user and end their sessions")
+    suspend.add_argument("email")
+    suspend.set_defaults(handler=_user_suspend)
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    token_create = token.add_parser("create", help="create an API token (printed once)")
+    token_create.add_argument("email")
+    token_create.add_argument("--name", required=True)
+    token_create.add_argument("--scope", choices=["read", "write"], default="write")
+    token_create.set_defaults(handler=_token_create)
+    return parser
+
+
+def _with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def run() -> T:
+        ctx = open_context(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.close()
+
+    return asyncio.run(run())
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.resolved_database_url)
+    print("nova: database is up to date")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.bootstrap import prepare_server
+
+    _migrate(settings, args)
+    messages = _with_context(settings, prepare_server)
+    for line in messages:
+        print(line, flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        lifespan="on",
+    )
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    if not settings.redis_url:
+        raise CommandError("nova worker needs REDIS_URL (without it, nova serve runs jobs itself)")
+    from app.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def _user_create(settings: Settings, args: argparse.Namespace) -> int:
+    from app.accounts import service
+    from app.errors import ValidationFailed
+    from app.models import Role
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    generated = None
+    if password is None:
+        import secrets
+
+        password = generated = secrets.token_urlsafe(12)
+
+    async def work(ctx: AppContext) -> None:
+        role = Role.ADMIN if args.admin else Role.USER
+        async with ctx.db.transaction() as session:
+            await service.create_user(session, args.email, password or "", role)
+
+    try:
+        _with_context(settings, work)
+    except ValidationFailed as exc:
+        raise CommandError(str(exc)) from None
+    print(f"nova: created {args.email.strip().lower()}" + (" (admin)" if args.admin else ""))
+    if generated:
+        print(f"password: {generated}")
+    return 0
+
+
+def _user_suspend(settings: Settings, args: argparse.Namespace) -> int:
+    from app.accounts import service
+    from app.errors import NotFound, ValidationFailed
+
+    async def work(ctx: AppContext) -> None:
+        async with ctx.db.transaction() as session:
+            await service.suspend_by_email(session, args.email)
+
+    try:
+        _with_context(settings, work)
+    except NotFound:
+        raise CommandError(f"no user {args.email}") from None
+    except ValidationFailed as exc:
+        raise CommandError(str(exc)) from None
+    print(f"nova: suspended {args.email} and ended their sessions")
+    return 0
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> int:
+    from app.accounts import repository
+    from app.agent_configs.service import ensure_default_agent
+    from app.errors import ValidationFailed
+    from app.tokens import service
+
+    async def work(ctx: AppContext) -> str:
+        async with ctx.db.transaction() as session:
+            user = await repository.get_user_by_email(session, args.email)
+            if user is None:
+                raise CommandError(f"no user {args.email}")
+            issued = await service.create_token(session, user.id, args.name, args.scope)
+            await ensure_default_agent(session, user.id)
+            return issued.secret
+
+    try:
+        secret = _with_context(settings, work)
+    except ValidationFailed as exc:
+        raise CommandError(str(exc)) from None
+    print(secret)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

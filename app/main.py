@@ -1,0 +1,52 @@
+"""create_app(): routes, middleware, exception handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from app.accounts.authentication import NovaAuthBackend
+from app.context import open_context
+from app.routes import routes
+from app.settings import Settings, load_settings
+from app.web.csrf import CSRFMiddleware
+from app.web.errors import EXCEPTION_HANDLERS, problem
+from app.web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+
+
+def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
+    return problem(401, str(exc))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = open_context(settings)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(CSRFMiddleware, secure=settings.secure_cookies),
+        Middleware(AuthenticationMiddleware, backend=NovaAuthBackend(), on_error=_auth_error),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,1 @@
+"""LLM providers: per-user and system-wide connections to model servers."""

@@ -1,0 +1,47 @@
+"""'Test connection': ask the provider for its models without blocking the page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from app.agents.llm import ProviderConfig
+
+TIMEOUT_SECONDS = 10.0
+MAX_MODELS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    ok: bool
+    message: str
+    models: list[str] = field(default_factory=list)
+
+
+async def check_connection(config: ProviderConfig) -> ConnectionResult:
+    ollama = config.kind == "ollama"
+    url = f"{config.base_url}/api/tags" if ollama else f"{config.base_url}/models"
+    headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+            response = await client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        return ConnectionResult(False, f"No answer from {config.base_url} within 10 seconds.")
+    except httpx.HTTPError:
+        return ConnectionResult(False, f"The provider is unreachable at {config.base_url}.")
+    if response.status_code in (401, 403):
+        return ConnectionResult(False, "The provider rejected the API key.")
+    if response.status_code >= 400:
+        return ConnectionResult(False, f"The provider answered HTTP {response.status_code}.")
+    try:
+        models = _model_names(response.json(), ollama)
+    except (ValueError, TypeError, KeyError):
+        return ConnectionResult(False, "The provider answered, but not with a model list.")
+    return ConnectionResult(True, f"Connected: {len(models)} models available.", models)
+
+
+def _model_names(payload: dict[str, list[dict[str, str]]], ollama: bool) -> list[str]:
+    entries = payload["models"] if ollama else payload["data"]
+    names = sorted(str(entry["name"] if ollama else entry["id"]) for entry in entries)
+    return names[:MAX_MODELS_SHOWN]

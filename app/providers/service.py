@@ -1,0 +1,161 @@
+"""Provider rules: validation, encrypted keys, who may change what, env seeding."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agents.llm import ProviderConfig
+from app.errors import NotFound, require
+from app.models import Provider, ProviderKind
+from app.providers import repository
+from app.security.secretbox import SecretBox, mask_secret
+
+DEFAULT_BASE_URLS = {
+    ProviderKind.OPENAI: "https://api.openai.com/v1",
+    ProviderKind.MISTRAL: "https://api.mistral.ai/v1",
+    ProviderKind.OLLAMA: "http://127.0.0.1:11434",
+    ProviderKind.LLAMA_CPP: "http://127.0.0.1:8080/v1",
+    ProviderKind.OPENAI_COMPATIBLE: "",
+}
+KEY_REQUIRED = {ProviderKind.OPENAI, ProviderKind.MISTRAL}
+
+
+@dataclass(frozen=True)
+class ProviderInput:
+    name: str
+    kind: str
+    base_url: str
+    api_key: str
+    default_model: str
+    max_context_tokens: str
+
+    @classmethod
+    def from_form(cls, form: dict[str, str]) -> ProviderInput:
+        return cls(
+            name=form.get("name", "").strip(),
+            kind=form.get("kind", "").strip(),
+            base_url=form.get("base_url", "").strip(),
+            api_key=form.get("api_key", "").strip(),
+            default_model=form.get("default_model", "").strip(),
+            max_context_tokens=form.get("max_context_tokens", "").strip() or "8192",
+        )
+
+
+async def list_usable(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Provider]:
+    return await repository.list_usable(session, user_id)
+
+
+async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:
+    provider = await repository.get_usable(session, user_id, provider_id)
+    if provider is None:
+        raise NotFound(str(provider_id))
+    return provider
+
+
+async def get_manageable(
+    session: AsyncSession, user_id: uuid.UUID, is_admin: bool, provider_id: uuid.UUID
+) -> Provider:
+    """A provider this user may edit: their own, or a system one for an admin."""
+    provider = await repository.get_owned(session, user_id, provider_id)
+    if provider is None and is_admin:
+        provider = await repository.get_system(session, provider_id)
+    if provider is None:
+        raise NotFound(str(provider_id))
+    return provider
+
+
+async def create_provider(
+    session: AsyncSession, box: SecretBox, owner_id: uuid.UUID | None, data: ProviderInput
+) -> Provider:
+    kind, context_tokens = await _validate(session, owner_id, data, existing=None)
+    provider = Provider(
+        owner_id=owner_id,
+        name=data.name,
+        kind=kind,
+        base_url=_base_url(kind, data.base_url),
+        default_model=data.default_model,
+        max_context_tokens=context_tokens,
+    )
+    _store_key(provider, box, data.api_key)
+    session.add(provider)
+    await session.flush()
+    return provider
+
+
+async def update_provider(
+    session: AsyncSession, box: SecretBox, provider: Provider, data: ProviderInput
+) -> Provider:
+    """Blank API key keeps the stored one, since the form never shows it back."""
+    kind, context_tokens = await _validate(session, provider.owner_id, data, existing=provider)
+    provider.name = data.name
+    provider.kind = kind
+    provider.base_url = _base_url(kind, data.base_url)
+    provider.default_model = data.default_model
+    provider.max_context_tokens = context_tokens
+    if data.api_key:
+        _store_key(provider, box, data.api_key)
+    return provider
+
+
+async def delete_provider(session: AsyncSession, provider: Provider) -> None:
+    await session.delete(provider)
+
+
+def provider_config(provider: Provider, box: SecretBox, model: str | None = None) -> ProviderConfig:
+    """What the LLM factory needs, with the key decrypted just for this use."""
+    key = box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
+    return ProviderConfig(
+        kind=provider.kind.value,
+        base_url=provider.base_url,
+        api_key=key,
+        model=model or provider.default_model,
+        max_context_tokens=provider.max_context_tokens,
+    )
+
+
+def _store_key(provider: Provider, box: SecretBox, api_key: str) -> None:
+    if api_key:
+        provider.api_key_encrypted = box.encrypt(api_key)
+        provider.api_key_hint = mask_secret(api_key)
+
+
+def _base_url(kind: ProviderKind, base_url: str) -> str:
+    return (base_url or DEFAULT_BASE_URLS[kind]).rstrip("/")
+
+
+async def _validate(
+    session: AsyncSession,
+    owner_id: uuid.UUID | None,
+    data: ProviderInput,
+    existing: Provider | None,
+) -> tuple[ProviderKind, int]:
+    errors: dict[str, str] = {}
+    if not data.name or len(data.name) > 100:
+        errors["name"] = "Give the provider a name of 1 to 100 characters."
+    else:
+        clash = await repository.get_by_name(session, owner_id, data.name)
+        if clash is not None and clash is not existing:
+            errors["name"] = "A provider with this name already exists."
+    kind = ProviderKind(data.kind) if data.kind in {k.value for k in ProviderKind} else None
+    if kind is None:
+        errors["kind"] = "Choose a provider type."
+    url = data.base_url or (DEFAULT_BASE_URLS[kind] if kind else "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        errors["base_url"] = "Enter the server's address, like http://192.168.1.10:11434."
+    needs_key = kind in KEY_REQUIRED and not (existing and existing.api_key_encrypted)
+    if needs_key and not data.api_key:
+        errors["api_key"] = "This provider needs an API key."
+    if not data.default_model or len(data.default_model) > 200:
+        errors["default_model"] = "Name the model to use by default, like gpt-4o-mini."
+    tokens = int(data.max_context_tokens) if data.max_context_tokens.isdigit() else 0
+    if not 256 <= tokens <= 10_000_000:
+        errors["max_context_tokens"] = "Enter a whole number of tokens between 256 and 10000000."
+    require(errors)
+    assert kind is not None
+    return kind, tokens

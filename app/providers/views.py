@@ -1,0 +1,153 @@
+"""Provider pages: list, create, edit, delete and test connection."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.errors import ValidationFailed
+from app.models import Provider, ProviderKind
+from app.providers import service
+from app.providers.connection import check_connection
+from app.providers.service import DEFAULT_BASE_URLS, ProviderInput
+from app.web.auth import current_user, login_required
+from app.web.deps import app_context
+from app.web.forms import read_form
+from app.web.htmx import redirect
+from app.web.templates import render
+
+KINDS = [(kind.value, kind.label) for kind in ProviderKind]
+
+
+def _form_context(
+    form: dict[str, Any], errors: dict[str, str], provider: Provider | None
+) -> dict[str, Any]:
+    defaults = {kind.value: url for kind, url in DEFAULT_BASE_URLS.items()}
+    return {
+        "form": form,
+        "errors": errors,
+        "provider": provider,
+        "kinds": KINDS,
+        "defaults": defaults,
+    }
+
+
+def _provider_id(request: Request) -> uuid.UUID:
+    provider_id: uuid.UUID = request.path_params["provider_id"]
+    return provider_id
+
+
+@login_required
+async def list_providers(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        providers = await service.list_usable(session, current_user(request).id)
+    return render(request, "providers/list.html", {"providers": providers})
+
+
+@login_required
+async def new_provider(request: Request) -> Response:
+    form = {"kind": ProviderKind.OPENAI_COMPATIBLE.value, "max_context_tokens": "8192"}
+    return render(request, "providers/form.html", _form_context(form, {}, None))
+
+
+@login_required
+async def create_provider(request: Request) -> Response:
+    ctx, user = app_context(request), current_user(request)
+    form = await read_form(request)
+    system = user.is_admin and form.get("system") == "on"
+    try:
+        async with ctx.db.transaction() as session:
+            await service.create_provider(
+                session, ctx.secretbox, None if system else user.id, ProviderInput.from_form(form)
+            )
+    except ValidationFailed as exc:
+        context = _form_context({**form, "api_key": ""}, exc.errors, None)
+        return render(request, "providers/form.html", context, status_code=400)
+    return redirect(request, str(request.url_for("providers:list")))
+
+
+@login_required
+async def edit_provider(request: Request) -> Response:
+    user = current_user(request)
+    async with app_context(request).db.transaction() as session:
+        provider = await service.get_manageable(
+            session, user.id, user.is_admin, _provider_id(request)
+        )
+    form = {
+        "name": provider.name,
+        "kind": provider.kind.value,
+        "base_url": provider.base_url,
+        "default_model": provider.default_model,
+        "max_context_tokens": str(provider.max_context_tokens),
+    }
+    return render(request, "providers/form.html", _form_context(form, {}, provider))
+
+
+@login_required
+async def update_provider(request: Request) -> Response:
+    ctx, user = app_context(request), current_user(request)
+    form = await read_form(request)
+    try:
+        async with ctx.db.transaction() as session:
+            provider = await service.get_manageable(
+                session, user.id, user.is_admin, _provider_id(request)
+            )
+            await service.update_provider(
+                session, ctx.secretbox, provider, ProviderInput.from_form(form)
+            )
+    except ValidationFailed as exc:
+        context = _form_context({**form, "api_key": ""}, exc.errors, provider)
+        return render(request, "providers/form.html", context, status_code=400)
+    return redirect(request, str(request.url_for("providers:list")))
+
+
+@login_required
+async def delete_provider(request: Request) -> Response:
+    user = current_user(request)
+    async with app_context(request).db.transaction() as session:
+        provider = await service.get_manageable(
+            session, user.id, user.is_admin, _provider_id(request)
+        )
+        await service.delete_provider(session, provider)
+    return redirect(request, str(request.url_for("providers:list")))
+
+
+@login_required
+async def test_provider(request: Request) -> Response:
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
+        provider = await service.get_usable(
+            session, current_user(request).id, _provider_id(request)
+        )
+        config = service.provider_config(provider, ctx.secretbox)
+    result = await check_connection(config)
+    context = {"result": result, "provider": provider}
+    return render(
+        request, "providers/connection.html", context, fragment="providers/_connection.html"
+    )
+
+
+routes = [
+    Route("/providers", list_providers, methods=["GET"], name="providers:list"),
+    Route("/providers", create_provider, methods=["POST"], name="providers:create"),
+    Route("/providers/new", new_provider, methods=["GET"], name="providers:new"),
+    Route(
+        "/providers/{provider_id:uuid}/edit", edit_provider, methods=["GET"], name="providers:edit"
+    ),
+    Route(
+        "/providers/{provider_id:uuid}", update_provider, methods=["POST"], name="providers:update"
+    ),
+    Route(
+        "/providers/{provider_id:uuid}/delete",
+        delete_provider,
+        methods=["POST"],
+        name="providers:delete",
+    ),
+    Route(
+        "/providers/{provider_id:uuid}/test", test_provider, methods=["POST"], name="providers:test"
+    ),
+]

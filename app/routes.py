@@ -1,0 +1,31 @@
+"""The whole URL map on one screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from app.accounts.views import routes as account_routes
+from app.admin.views import routes as admin_routes
+from app.agent_configs.views import routes as agent_routes
+from app.api.views import routes as api_routes
+from app.health.views import routes as health_routes
+from app.providers.views import routes as provider_routes
+from app.threads.views import routes as thread_routes
+from app.tokens.views import routes as token_routes
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+routes: list[BaseRoute] = [
+    *health_routes,
+    *account_routes,
+    *thread_routes,
+    *provider_routes,
+    *agent_routes,
+    *token_routes,
+    *admin_routes,
+    *api_routes,
+    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+]

@@ -1,0 +1,1 @@
+"""Keys, secret encryption, password hashing and random tokens."""

@@ -1,0 +1,124 @@
+"""The one reader of the environment.
+
+Every setting Nova understands is a field here, named by its environment variable.
+`.env.example` documents each one; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=False, frozen=True
+    )
+
+    database_url: str = Field("", validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias="NOVA_DATA_DIR")
+    secret_key: SecretStr | None = Field(None, validation_alias="NOVA_SECRET_KEY")
+    encryption_key: SecretStr | None = Field(None, validation_alias="NOVA_ENCRYPTION_KEY")
+    admin_email: str = Field("admin@nova.local", validation_alias="NOVA_ADMIN_EMAIL")
+    admin_password: SecretStr | None = Field(None, validation_alias="NOVA_ADMIN_PASSWORD")
+    host: str = Field("127.0.0.1", validation_alias="NOVA_HOST")
+    port: int = Field(8000, ge=1, le=65535, validation_alias="NOVA_PORT")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"], validation_alias="ALLOWED_HOSTS"
+    )
+    registration_invite_code: SecretStr | None = Field(
+        None, validation_alias="REGISTRATION_INVITE_CODE"
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="NOVA_MAX_BODY_BYTES")
+    session_days: int = Field(30, ge=1, validation_alias="NOVA_SESSION_DAYS")
+    secure_cookies: bool = Field(False, validation_alias="NOVA_SECURE_COOKIES")
+    login_attempts_per_account: int = Field(
+        10, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT"
+    )
+    login_attempts_per_ip: int = Field(30, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_IP")
+    login_window_seconds: int = Field(900, ge=1, validation_alias="NOVA_LOGIN_WINDOW_SECONDS")
+    log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
+
+    # System LLM providers seeded from the environment (names kept from the seed project).
+    ollama_server_url: str | None = Field(None, validation_alias="OLLAMA_SERVER_URL")
+    ollama_model_name: str | None = Field(None, validation_alias="OLLAMA_MODEL_NAME")
+    ollama_context_length: int | None = Field(None, ge=1, validation_alias="OLLAMA_CONTEXT_LENGTH")
+    llama_cpp_server_url: str | None = Field(None, validation_alias="LLAMA_CPP_SERVER_URL")
+    llama_cpp_model: str | None = Field(None, validation_alias="LLAMA_CPP_MODEL")
+    llama_cpp_ctx_size: int | None = Field(None, ge=1, validation_alias="LLAMA_CPP_CTX_SIZE")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_model: str | None = Field(None, validation_alias="OPENAI_MODEL")
+    mistral_api_key: SecretStr | None = Field(None, validation_alias="MISTRAL_API_KEY")
+    mistral_model: str | None = Field(None, validation_alias="MISTRAL_MODEL")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:port/db")
+        return value or None
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError as exc:
+                raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from exc
+        return value
+
+    @field_validator("admin_email")
+    @classmethod
+    def _check_email(cls, value: str) -> str:
+        if "@" not in value or value.startswith("@") or value.endswith("@"):
+            raise ValueError("must be an email address")
+        return value.strip().lower()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'nova.db').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when jobs and events live in this process (no Redis configured)."""
+        return self.redis_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once, turning a validation error into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SettingsError(f"setting {name} is invalid: {first['msg']}") from None

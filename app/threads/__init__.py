@@ -1,0 +1,1 @@
+"""Threads: conversations with agents, and their messages."""

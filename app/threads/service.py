@@ -1,0 +1,114 @@
+"""Thread rules: ownership, titles, posting messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agent_configs import repository as agents
+from app.db import utcnow
+from app.errors import NotFound, ValidationFailed
+from app.models import Agent, Message, MessageRole, Thread
+from app.threads import repository
+
+PAGE_SIZE = 30
+NEW_THREAD_TITLE = "New thread"
+MAX_TITLE = 200
+MAX_MESSAGE_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    threads: Sequence[Thread]
+    page: int
+    has_more: bool
+
+
+async def list_threads(session: AsyncSession, owner_id: uuid.UUID, page: int = 1) -> ThreadPage:
+    page = max(page, 1)
+    rows = await repository.list_threads(
+        session, owner_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1
+    )
+    return ThreadPage(threads=rows[:PAGE_SIZE], page=page, has_more=len(rows) > PAGE_SIZE)
+
+
+async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid.UUID) -> Thread:
+    thread = await repository.get_thread(session, owner_id, thread_id)
+    if thread is None:
+        raise NotFound(str(thread_id))
+    return thread
+
+
+async def create_thread(
+    session: AsyncSession, owner_id: uuid.UUID, title: str = NEW_THREAD_TITLE
+) -> Thread:
+    thread = Thread(owner_id=owner_id, title=_clean_title(title) or NEW_THREAD_TITLE)
+    session.add(thread)
+    await session.flush()
+    return thread
+
+
+async def rename_thread(session: AsyncSession, thread: Thread, title: str) -> Thread:
+    cleaned = _clean_title(title)
+    if not cleaned:
+        raise ValidationFailed({"title": f"Enter a title of 1 to {MAX_TITLE} characters."})
+    thread.title = cleaned
+    return thread
+
+
+async def delete_thread(session: AsyncSession, thread: Thread) -> None:
+    await session.delete(thread)
+
+
+async def list_messages(session: AsyncSession, thread: Thread) -> Sequence[Message]:
+    return await repository.list_messages(session, thread.id)
+
+
+async def resolve_agent(
+    session: AsyncSession, owner_id: uuid.UUID, agent_ref: str | None
+) -> Agent | None:
+    """The agent named by id or slug, if it is the user's own."""
+    if not agent_ref:
+        return None
+    try:
+        found = await agents.get_agent(session, owner_id, uuid.UUID(agent_ref))
+    except ValueError:
+        found = await agents.get_by_slug(session, owner_id, agent_ref)
+    if found is None:
+        raise ValidationFailed({"agent": "Choose one of your agents."})
+    return found
+
+
+async def post_user_message(
+    session: AsyncSession, owner_id: uuid.UUID, thread: Thread, content: str, agent_ref: str | None
+) -> Message:
+    content = content.strip()
+    if not content:
+        raise ValidationFailed({"content": "Write a message first."})
+    if len(content) > MAX_MESSAGE_CHARS:
+        raise ValidationFailed(
+            {"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."}
+        )
+    agent = await resolve_agent(session, owner_id, agent_ref)
+    message = Message(
+        thread_id=thread.id,
+        role=MessageRole.USER,
+        content=content,
+        agent_id=agent.id if agent else None,
+    )
+    session.add(message)
+    if agent is not None:
+        thread.agent_id = agent.id
+    if thread.title == NEW_THREAD_TITLE:
+        thread.title = _clean_title(content.splitlines()[0]) or NEW_THREAD_TITLE
+    thread.updated_at = utcnow()
+    await session.flush()
+    return message
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    return title[: MAX_TITLE - 1] + "…" if len(title) > MAX_TITLE else title

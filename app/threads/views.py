@@ -1,0 +1,168 @@
+"""Thread pages: sidebar list, thread view, rename, delete, posting messages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from app.agent_configs import service as agent_configs
+from app.errors import ValidationFailed
+from app.models import Thread
+from app.threads import service
+from app.web.auth import current_user, login_required
+from app.web.deps import app_context
+from app.web.forms import read_form
+from app.web.htmx import is_htmx, redirect
+from app.web.templates import render
+
+
+def _thread_id(request: Request) -> uuid.UUID:
+    thread_id: uuid.UUID = request.path_params["thread_id"]
+    return thread_id
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
+
+
+async def _thread_context(
+    session: AsyncSession, request: Request, thread: Thread | None
+) -> dict[str, Any]:
+    """What the thread page needs: sidebar, messages, composer."""
+    user_id = current_user(request).id
+    agents = await agent_configs.list_agents(session, user_id)
+    selected = thread.agent_id if thread and thread.agent_id else None
+    if selected is None and agents:
+        selected = next((a.id for a in agents if a.is_default), agents[0].id)
+    return {
+        "sidebar": await service.list_threads(session, user_id, _page(request)),
+        "thread": thread,
+        "messages": await service.list_messages(session, thread) if thread else [],
+        "agents": agents,
+        "selected_agent_id": selected,
+        "form": {},
+        "errors": {},
+    }
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(request.url_for("threads:list"), status_code=303)
+
+
+@login_required
+async def list_threads(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        context = await _thread_context(session, request, None)
+    return render(request, "threads/page.html", context, fragment="threads/_sidebar_page.html")
+
+
+@login_required
+async def create_thread(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await service.create_thread(session, current_user(request).id)
+    return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
+
+
+@login_required
+async def show_thread(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        context = await _thread_context(session, request, thread)
+    return render(request, "threads/page.html", context)
+
+
+@login_required
+async def rename_thread(request: Request) -> Response:
+    form = await read_form(request)
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        try:
+            await service.rename_thread(session, thread, form.get("title", ""))
+        except ValidationFailed as exc:
+            context = await _thread_context(session, request, thread)
+            context.update(errors=exc.errors, form=form)
+            return render(
+                request,
+                "threads/page.html",
+                context,
+                fragment="threads/_title.html",
+                status_code=400,
+            )
+        context = await _thread_context(session, request, thread)
+    if is_htmx(request):
+        return render(request, "threads/page.html", context, fragment="threads/_title.html")
+    return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
+
+
+@login_required
+async def confirm_delete(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+    return render(request, "threads/confirm_delete.html", {"thread": thread})
+
+
+@login_required
+async def delete_thread(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        await service.delete_thread(session, thread)
+    return redirect(request, str(request.url_for("threads:list")))
+
+
+@login_required
+async def post_message(request: Request) -> Response:
+    form = await read_form(request)
+    user_id = current_user(request).id
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, user_id, _thread_id(request))
+        try:
+            message = await service.post_user_message(
+                session, user_id, thread, form.get("content", ""), form.get("agent_id")
+            )
+        except ValidationFailed as exc:
+            context = await _thread_context(session, request, thread)
+            context.update(errors=exc.errors, form=form)
+            return render(
+                request,
+                "threads/page.html",
+                context,
+                fragment="threads/_composer.html",
+                status_code=400,
+            )
+        context = await _thread_context(session, request, thread)
+    if is_htmx(request):
+        context["posted"] = message
+        return render(request, "threads/_posted.html", context)
+    return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
+
+
+routes = [
+    Route("/", home, methods=["GET"], name="home"),
+    Route("/threads", list_threads, methods=["GET"], name="threads:list"),
+    Route("/threads", create_thread, methods=["POST"], name="threads:create"),
+    Route("/threads/{thread_id:uuid}", show_thread, methods=["GET"], name="threads:show"),
+    Route(
+        "/threads/{thread_id:uuid}/rename", rename_thread, methods=["POST"], name="threads:rename"
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/delete",
+        confirm_delete,
+        methods=["GET"],
+        name="threads:confirm_delete",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/delete", delete_thread, methods=["POST"], name="threads:delete"
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/messages",
+        post_message,
+        methods=["POST"],
+        name="threads:post_message",
+    ),
+]

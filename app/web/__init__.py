@@ -1,0 +1,1 @@
+"""Shared HTTP plumbing: templates, htmx helpers, errors, middleware. Imports no feature."""

@@ -1,0 +1,84 @@
+"""Who is asking: the user type the auth backend produces, and guards for views."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.authentication import BaseUser
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from app.web.errors import is_api_request, problem
+from app.web.htmx import is_htmx
+
+View = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class CurrentUser(BaseUser):
+    id: uuid.UUID
+    email: str
+    is_admin: bool
+    timezone: str
+    session_id: str | None = None
+    # None for a browser session; "read" or "write" for an API token.
+    token_scope: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.email
+
+    @property
+    def identity(self) -> str:
+        return str(self.id)
+
+
+def current_user(request: Request) -> CurrentUser:
+    user = request.user
+    assert isinstance(user, CurrentUser), "view is missing @login_required"
+    return user
+
+
+def login_required(view: View) -> View:
+    @functools.wraps(view)
+    async def guarded(request: Request) -> Response:
+        if not request.user.is_authenticated:
+            return _unauthenticated(request)
+        if is_api_request(request) and not _scope_allows(request):
+            return problem(403, "This API token is read-only.")
+        return await view(request)
+
+    return guarded
+
+
+def admin_required(view: View) -> View:
+    @functools.wraps(view)
+    async def guarded(request: Request) -> Response:
+        if not request.user.is_authenticated:
+            return _unauthenticated(request)
+        if not current_user(request).is_admin:
+            return problem(403, "Only administrators can do this.", request=request)
+        return await view(request)
+
+    return guarded
+
+
+def _scope_allows(request: Request) -> bool:
+    user = current_user(request)
+    return request.method in ("GET", "HEAD", "OPTIONS") or user.token_scope != "read"
+
+
+def _unauthenticated(request: Request) -> Response:
+    if is_api_request(request):
+        return problem(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
+    login_url = request.url_for("accounts:login").include_query_params(next=request.url.path)
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": str(login_url)})
+    return RedirectResponse(str(login_url), status_code=303)

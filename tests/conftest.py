@@ -1,0 +1,68 @@
+"""Suite-wide fixtures: both databases, the app, users, the scripted LLM provider."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.migrate import upgrade_to_head
+from app.settings import Settings
+from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
+from tests.fixtures.nova import Nova, nova_settings
+from tests.fixtures.postgres import fresh_database, postgres_server
+
+# Nova reads these from the environment; a developer's shell must not leak into tests.
+for _field in Settings.model_fields.values():
+    if isinstance(_field.validation_alias, str):
+        os.environ.pop(_field.validation_alias, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as server, fresh_database(server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each test that needs a database runs on SQLite and on PostgreSQL, migrated to head."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'nova.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+async def nova(database_url: str, tmp_path: Path) -> AsyncIterator[Nova]:
+    app_settings = nova_settings(database_url, tmp_path)
+    from app.main import create_app
+
+    app = create_app(app_settings)
+    async with app.router.lifespan_context(app):
+        harness = Nova(app=app, ctx=app.state.ctx)
+        try:
+            yield harness
+        finally:
+            await harness.wipe()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[ScriptedLLM]:
+    server = ScriptedLLMServer()
+    state = server.start()
+    yield state
+    server.stop()
+
+
+@pytest.fixture
+def llm(llm_server: ScriptedLLM) -> Iterator[ScriptedLLM]:
+    """The scripted provider, reset for each test."""
+    llm_server.replies.clear()
+    llm_server.requests.clear()
+    llm_server.api_key = None
+    yield llm_server

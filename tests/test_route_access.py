@@ -1,0 +1,118 @@
+"""Every route, as anonymous, as the owner and as a stranger: redirect/401, 200, 404."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import func, select
+from starlette.routing import Route
+
+from app.db import Base
+from app.models import Role
+from app.tokens import service as tokens
+from tests.fixtures.factories import make_agent, make_provider, make_thread
+from tests.fixtures.llm_server import ScriptedLLM
+from tests.fixtures.nova import Nova, csrf_for
+
+PUBLIC = {
+    "home", "health:check", "accounts:login", "accounts:login_submit",
+    "accounts:register", "accounts:register_submit",
+}  # fmt: skip
+ADMIN_ONLY_PREFIX = "admin:"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith(("/api/", "/v1/"))
+
+    @property
+    def has_ids(self) -> bool:
+        return "{" in self.path
+
+
+def endpoints(nova: Nova) -> list[Endpoint]:
+    found = []
+    for route in nova.app.routes:
+        if isinstance(route, Route) and route.name not in PUBLIC:
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                found.append(Endpoint(route.name, method, route.path))
+    return found
+
+
+def fill(path: str, ids: dict[str, uuid.UUID]) -> str:
+    for name, value in ids.items():
+        path = path.replace(f"{{{name}:uuid}}", str(value))
+    assert "{" not in path, f"test_route_access has no id for {path}: add it to the walk"
+    return path
+
+
+async def call(
+    client: httpx.AsyncClient, endpoint: Endpoint, url: str, headers: dict[str, str]
+) -> httpx.Response:
+    if endpoint.method == "GET":
+        return await client.get(url, headers=headers)
+    data = {"csrf_token": await csrf_for(client)}
+    return await client.request(endpoint.method, url, data=data, headers=headers)
+
+
+async def row_count(nova: Nova) -> int:
+    total = 0
+    async with nova.ctx.db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name != "sessions":
+                total += int(await session.scalar(select(func.count()).select_from(table)) or 0)
+    return total
+
+
+async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None:
+    owner = await nova.create_user("owner@example.com", role=Role.ADMIN)
+    stranger = await nova.create_user("stranger@example.com")
+    provider = await make_provider(nova, owner.id, llm.base_url)
+    agent = await make_agent(nova, owner.id, provider)
+    thread = await make_thread(nova, owner.id)
+    async with nova.ctx.db.transaction() as session:
+        owner_token = (await tokens.create_token(session, owner.id, "walk", "write")).secret
+        stranger_token = (await tokens.create_token(session, stranger.id, "walk", "write")).secret
+    ids = {"provider_id": provider.id, "agent_id": agent.id, "thread_id": thread.id,
+           "token_id": uuid.uuid4(), "user_id": owner.id}  # fmt: skip
+    async with nova.ctx.db.transaction() as session:
+        ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
+
+    walk = endpoints(nova)
+    assert len(walk) > 25
+
+    async with nova.client() as anonymous:
+        for endpoint in walk:
+            response = await call(anonymous, endpoint, fill(endpoint.path, ids), {})
+            if endpoint.is_api:
+                assert response.status_code == 401, endpoint
+            else:
+                assert response.status_code == 303, endpoint
+                assert "/login" in response.headers["location"], endpoint
+
+    before = await row_count(nova)
+    async with await nova.login("stranger@example.com") as client:
+        for endpoint in walk:
+            admin_only = endpoint.name.startswith(ADMIN_ONLY_PREFIX)
+            if not (endpoint.has_ids or admin_only):
+                continue  # routes without ids act only on the caller's own rows
+            headers = {"authorization": f"Bearer {stranger_token}"} if endpoint.is_api else {}
+            response = await call(client, endpoint, fill(endpoint.path, ids), headers)
+            assert response.status_code == (403 if admin_only else 404), endpoint
+    assert await row_count(nova) == before  # the stranger changed nothing
+
+    async with await nova.login("owner@example.com") as client:
+        for endpoint in walk:
+            if endpoint.method != "GET":
+                continue
+            headers = {"authorization": f"Bearer {owner_token}"} if endpoint.is_api else {}
+            response = await client.get(fill(endpoint.path, ids), headers=headers)
+            assert response.status_code == 200, endpoint

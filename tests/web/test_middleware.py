@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from tests.fixtures.nova import Nova, submit
+
+
+async def test_oversized_body_is_refused_with_413(nova: Nova) -> None:
+    await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        big = "x" * (nova.ctx.settings.max_body_bytes + 10)
+        response = await submit(client, "/threads", {"content": big})
+        api = await client.post(
+            "/api/v1/threads", content=big.encode(), headers={"authorization": "Bearer x"}
+        )
+    assert response.status_code == 413
+    assert api.status_code == 413
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+async def test_streamed_body_without_length_is_also_limited(nova: Nova) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"y" * 65536
+
+    async with nova.client() as client:
+        response = await client.post("/login", content=chunks())
+    assert response.status_code == 413
+
+
+async def test_security_headers_forbid_inline_scripts(nova: Nova) -> None:
+    async with nova.client() as client:
+        response = await client.get("/login")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_unknown_page_is_a_404_page_and_api_gets_problem_json(nova: Nova) -> None:
+    async with nova.client() as client:
+        page = await client.get("/no/such/page")
+        api = await client.get("/api/v1/nothing-here")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["status"] == 404
+
+
+async def test_healthz_reports_database_and_version(nova: Nova) -> None:
+    async with nova.client() as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "version": "0.1.0", "database": "ok"}
+
+
+async def test_healthz_is_503_when_the_database_is_gone(nova: Nova) -> None:
+    from app.db import make_engine
+
+    original = nova.ctx.db.engine
+    nova.ctx.db.engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    try:
+        async with nova.client() as client:
+            response = await client.get("/healthz")
+    finally:
+        await nova.ctx.db.engine.dispose()
+        nova.ctx.db.engine = original
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+async def test_post_to_a_page_from_another_site_is_refused(nova: Nova) -> None:
+    await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        response = await client.post("/threads", data={"csrf_token": "forged"})
+    assert response.status_code == 403
