@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, ensure an admin, and start the web server")
     serve.set_defaults(handler=_serve)
     worker = commands.add_parser("worker", help="run jobs from Redis (needs REDIS_URL)")
+    worker.add_argument("--check", action="store_true", help="exit 0 if a worker is alive")
     worker.set_defaults(handler=_worker)
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
@@ -113,11 +114,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.redis_url:
         raise CommandError("nova worker needs REDIS_URL (without it, nova serve runs jobs itself)")
-    from app.worker import run_worker
+    from app.worker import check_worker, run_worker
 
+    if args.check:
+        return check_worker(settings)
     run_worker(settings)
     return 0
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import run_worker as arq_run_worker
 from arq.connections import RedisSettings
+from arq.worker import check_health
 
 from app.context import open_context
 from app.settings import Settings, load_settings
@@ -35,3 +36,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
 
 def run_worker(settings: Settings) -> None:
     arq_run_worker(type("WorkerSettings", (), worker_settings(settings)))
+
+
+def check_worker(settings: Settings) -> int:
+    """0 when a worker has recently written its health key (for container healthchecks)."""
+    return check_health(type("WorkerSettings", (), worker_settings(settings)))

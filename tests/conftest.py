@@ -13,6 +13,7 @@ from app.settings import Settings
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
 from tests.fixtures.nova import Nova, nova_settings
 from tests.fixtures.postgres import fresh_database, postgres_server
+from tests.fixtures.redis import RedisServer
 
 # Nova reads these from the environment; a developer's shell must not leak into tests.
 for _field in Settings.model_fields.values():
@@ -49,6 +50,22 @@ async def nova(database_url: str, tmp_path: Path) -> AsyncIterator[Nova]:
             yield harness
         finally:
             await harness.wipe()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """A running, empty Redis (restarted if a fault test stopped it)."""
+    if redis_server.process is None:
+        redis_server.start()
+    redis_server.flush()
+    yield redis_server.url
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.main import create_app
-from tests.fixtures.nova import PASSWORD, Nova, submit, nova_settings
+from tests.fixtures.nova import PASSWORD, Nova, nova_settings, submit
 
 
 async def test_env_invite_code_is_accepted(database_url: str, tmp_path: Path) -> None:

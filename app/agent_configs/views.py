@@ -52,6 +52,8 @@ async def new_agent(request: Request) -> Response:
     form = {"temperature": "0.7", "recursion_limit": "25"}
     async with app_context(request).db.transaction() as session:
         context = await _form_context(session, request, form, {}, None)
+    if context["providers"]:
+        form["provider_id"] = str(context["providers"][0].id)
     return render(request, "agents/form.html", context)
 
 
