@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from app.accounts.ratelimit import LoginLimiter, make_login_limiter
 from app.db import Database
+from app.events import EventLog, make_event_log
+from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
 from app.security.keys import Keys, load_keys
 from app.security.secretbox import SecretBox
 from app.settings import Settings
+
+RunExecutor = Callable[["AppContext", uuid.UUID], Awaitable[None]]
 
 
 @dataclass
@@ -18,18 +24,34 @@ class AppContext:
     keys: Keys
     secretbox: SecretBox
     login_limiter: LoginLimiter
+    events: EventLog
+    jobs: JobQueue = field(init=False)
 
     async def close(self) -> None:
+        await self.jobs.close()
+        await self.events.close()
         await self.login_limiter.close()
         await self.db.dispose()
 
 
-def open_context(settings: Settings) -> AppContext:
+def open_context(settings: Settings, run_executor: RunExecutor | None = None) -> AppContext:
+    """Open everything; `run_executor` runs jobs in-process when there is no Redis."""
     keys = load_keys(settings)
-    return AppContext(
+    ctx = AppContext(
         settings=settings,
         db=Database(settings.resolved_database_url),
         keys=keys,
         secretbox=SecretBox(keys.encryption_key),
         login_limiter=make_login_limiter(settings),
+        events=make_event_log(settings),
     )
+    if settings.redis_url:
+        ctx.jobs = ArqJobQueue(settings.redis_url)
+    else:
+        execute = run_executor or _no_executor
+        ctx.jobs = InProcessJobQueue(settings.run_concurrency, lambda run_id: execute(ctx, run_id))
+    return ctx
+
+
+async def _no_executor(ctx: AppContext, run_id: uuid.UUID) -> None:
+    raise RuntimeError("this process was opened without a run executor")

@@ -15,10 +15,12 @@ from starlette.responses import Response
 from app.accounts.authentication import NovaAuthBackend
 from app.context import open_context
 from app.routes import routes
+from app.runs.service import recover_interrupted
 from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
 from app.web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.worker import embedded_executor
 
 
 def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
@@ -30,8 +32,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx = open_context(settings)
+        ctx = open_context(settings, run_executor=embedded_executor)
         app.state.ctx = ctx
+        if settings.embedded:
+            # This process is the only runner: whatever it was running when it died is lost.
+            for run_id in await recover_interrupted(ctx):
+                await ctx.jobs.enqueue_run(run_id)
         try:
             yield
         finally:

@@ -10,9 +10,12 @@ from starlette.staticfiles import StaticFiles
 from app.accounts.views import routes as account_routes
 from app.admin.views import routes as admin_routes
 from app.agent_configs.views import routes as agent_routes
+from app.api.runs import routes as api_run_routes
 from app.api.views import routes as api_routes
 from app.health.views import routes as health_routes
+from app.openai_compat.views import routes as openai_routes
 from app.providers.views import routes as provider_routes
+from app.runs.views import routes as run_routes
 from app.threads.views import routes as thread_routes
 from app.tokens.views import routes as token_routes
 
@@ -22,10 +25,13 @@ routes: list[BaseRoute] = [
     *health_routes,
     *account_routes,
     *thread_routes,
+    *run_routes,
     *provider_routes,
     *agent_routes,
     *token_routes,
     *admin_routes,
     *api_routes,
+    *api_run_routes,
+    *openai_routes,
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]

@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(900, ge=1, validation_alias="NOVA_LOGIN_WINDOW_SECONDS")
     log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
 
+    # Runs: timeouts, retries and the event stream.
+    run_timeout_seconds: int = Field(600, ge=5, validation_alias="NOVA_RUN_TIMEOUT_SECONDS")
+    run_max_attempts: int = Field(3, ge=1, validation_alias="NOVA_RUN_MAX_ATTEMPTS")
+    run_concurrency: int = Field(16, ge=1, validation_alias="NOVA_RUN_CONCURRENCY")
+    provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
+    provider_retry_base_seconds: float = Field(
+        1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS"
+    )
+    event_log_ttl_seconds: int = Field(3600, ge=1, validation_alias="NOVA_EVENT_LOG_TTL_SECONDS")
+    sse_heartbeat_seconds: float = Field(15, gt=0, validation_alias="NOVA_SSE_HEARTBEAT_SECONDS")
+    sse_max_lifetime_seconds: float = Field(
+        300, gt=0, validation_alias="NOVA_SSE_MAX_LIFETIME_SECONDS"
+    )
+    sse_send_timeout_seconds: float = Field(
+        10, gt=0, validation_alias="NOVA_SSE_SEND_TIMEOUT_SECONDS"
+    )
+
     # System LLM providers seeded from the environment (names kept from the seed project).
     ollama_server_url: str | None = Field(None, validation_alias="OLLAMA_SERVER_URL")
     ollama_model_name: str | None = Field(None, validation_alias="OLLAMA_MODEL_NAME")

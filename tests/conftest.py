@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.migrate import upgrade_to_head
 from app.settings import Settings
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
+from tests.fixtures.live import LiveNova, live_nova
 from tests.fixtures.nova import Nova, nova_settings
 from tests.fixtures.postgres import fresh_database, postgres_server
 from tests.fixtures.redis import RedisServer
@@ -66,6 +69,27 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
         redis_server.start()
     redis_server.flush()
     yield redis_server.url
+
+
+@pytest.fixture(params=["embedded", "scaled"])
+async def live(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> AsyncIterator[LiveNova]:
+    """Nova as processes, seeded with a user, token, provider and agent; both modes."""
+    async with start_live(request, request.param, tmp_path) as nova:
+        await nova.seed(llm.base_url)
+        yield nova
+
+
+def start_live(
+    request: pytest.FixtureRequest, mode: str, tmp_path: Path, **settings: Any
+) -> AbstractAsyncContextManager[LiveNova]:
+    if mode == "scaled":
+        settings.update(
+            postgres_url=request.getfixturevalue("postgres_url"),
+            redis_url=request.getfixturevalue("redis_url"),
+        )
+    return live_nova(mode, tmp_path, **settings)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from app.db import Base
 from app.models import Role
 from app.tokens import service as tokens
-from tests.fixtures.factories import make_agent, make_provider, make_thread
+from tests.fixtures.factories import make_agent, make_finished_run, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova, csrf_for
 
@@ -59,6 +59,8 @@ async def call(
 ) -> httpx.Response:
     if endpoint.method == "GET":
         return await client.get(url, headers=headers)
+    if endpoint.is_api:  # a well-formed body, so only ownership can refuse it
+        return await client.request(endpoint.method, url, json={"content": "hi"}, headers=headers)
     data = {"csrf_token": await csrf_for(client)}
     return await client.request(endpoint.method, url, data=data, headers=headers)
 
@@ -78,11 +80,12 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
     provider = await make_provider(nova, owner.id, llm.base_url)
     agent = await make_agent(nova, owner.id, provider)
     thread = await make_thread(nova, owner.id)
+    run = await make_finished_run(nova, thread, agent)
     async with nova.ctx.db.transaction() as session:
         owner_token = (await tokens.create_token(session, owner.id, "walk", "write")).secret
         stranger_token = (await tokens.create_token(session, stranger.id, "walk", "write")).secret
     ids = {"provider_id": provider.id, "agent_id": agent.id, "thread_id": thread.id,
-           "token_id": uuid.uuid4(), "user_id": owner.id}  # fmt: skip
+           "token_id": uuid.uuid4(), "user_id": owner.id, "run_id": run.id}  # fmt: skip
     async with nova.ctx.db.transaction() as session:
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,6 +12,7 @@ from app.models import Agent, Thread
 from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
+from app.web.json import json_body
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
@@ -70,20 +68,6 @@ async def list_threads(request: Request) -> Response:
             "has_more": result.has_more,
         }
     )
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; anything else is a 422 naming the problem."""
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ValidationFailed({"body": "The body is not valid JSON."}) from None
-    if not isinstance(body, dict):
-        raise ValidationFailed({"body": "The body must be a JSON object."})
-    return body
 
 
 @login_required

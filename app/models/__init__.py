@@ -2,18 +2,22 @@
 
 from app.models.agent import Agent
 from app.models.provider import Provider, ProviderKind
-from app.models.thread import Message, MessageRole, Thread
+from app.models.run import Run, RunStatus
+from app.models.thread import FinishReason, Message, MessageRole, Thread
 from app.models.user import ApiToken, InviteCode, Role, TokenScope, User, UserSession
 
 __all__ = [
     "Agent",
     "ApiToken",
+    "FinishReason",
     "InviteCode",
     "Message",
     "MessageRole",
     "Provider",
     "ProviderKind",
     "Role",
+    "Run",
+    "RunStatus",
     "Thread",
     "TokenScope",
     "User",

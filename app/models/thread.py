@@ -17,6 +17,14 @@ class MessageRole(enum.StrEnum):
     ASSISTANT = "assistant"
 
 
+class FinishReason(enum.StrEnum):
+    """How an assistant message ended; errors are shown in the thread, never sent to models."""
+
+    STOP = "stop"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
 class Thread(IdMixin, CreatedMixin, Base):
     __tablename__ = "threads"
     __table_args__ = (Index("ix_threads_owner_updated", "owner_id", "updated_at"),)
@@ -43,3 +51,15 @@ class Message(IdMixin, CreatedMixin, Base):
     )
     content: Mapped[str] = mapped_column(Text)
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # Unique: a run's reply is persisted exactly once, whatever retries happen.
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), unique=True
+    )
+    finish_reason: Mapped[FinishReason | None] = mapped_column(
+        Enum(
+            FinishReason,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )

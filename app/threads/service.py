@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agent_configs import repository as agents
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
-from app.models import Agent, Message, MessageRole, Thread
+from app.models import Agent, FinishReason, Message, MessageRole, Thread
 from app.threads import repository
 
 PAGE_SIZE = 30
@@ -83,7 +84,7 @@ async def resolve_agent(
 
 
 async def post_user_message(
-    session: AsyncSession, owner_id: uuid.UUID, thread: Thread, content: str, agent_ref: str | None
+    session: AsyncSession, thread: Thread, content: str, agent: Agent | None
 ) -> Message:
     content = content.strip()
     if not content:
@@ -92,7 +93,6 @@ async def post_user_message(
         raise ValidationFailed(
             {"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."}
         )
-    agent = await resolve_agent(session, owner_id, agent_ref)
     message = Message(
         thread_id=thread.id,
         role=MessageRole.USER,
@@ -107,6 +107,49 @@ async def post_user_message(
     thread.updated_at = utcnow()
     await session.flush()
     return message
+
+
+def clean_content(content: str) -> str:
+    content = content.strip()
+    if not content:
+        raise ValidationFailed({"content": "Write a message first."})
+    if len(content) > MAX_MESSAGE_CHARS:
+        raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
+    return content
+
+
+async def agent_for_reply(
+    session: AsyncSession, owner_id: uuid.UUID, thread: Thread, agent_ref: str | None
+) -> Agent | None:
+    """The agent named in the request, else the thread's last one, else the default."""
+    if agent_ref:
+        return await resolve_agent(session, owner_id, agent_ref)
+    if thread.agent_id is not None:
+        agent = await agents.get_agent(session, owner_id, thread.agent_id)
+        if agent is not None:
+            return agent
+    candidates = await agents.list_agents(session, owner_id)
+    return candidates[0] if candidates else None
+
+
+async def import_history(
+    session: AsyncSession, thread: Thread, turns: Sequence[tuple[str, str]]
+) -> None:
+    """Earlier turns an integration sent along (OpenAI clients send the whole history)."""
+    start = utcnow()
+    for position, (role, content) in enumerate(turns):
+        is_user = role == MessageRole.USER.value
+        session.add(
+            Message(
+                thread_id=thread.id,
+                role=MessageRole.USER if is_user else MessageRole.ASSISTANT,
+                content=content,
+                finish_reason=None if is_user else FinishReason.STOP,
+                # Distinct, increasing times keep the imported order.
+                created_at=start + timedelta(microseconds=position),
+            )
+        )
+    await session.flush()
 
 
 def _clean_title(title: str) -> str:

@@ -11,8 +11,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.models import Thread
+from app.queue import QueueUnavailable
+from app.runs import service as runs
+from app.runs.views import run_view
 from app.threads import service
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -40,10 +43,12 @@ async def _thread_context(
     selected = thread.agent_id if thread and thread.agent_id else None
     if selected is None and agents:
         selected = next((a.id for a in agents if a.is_default), agents[0].id)
+    active = await runs.active_run(session, thread.id) if thread else None
     return {
         "sidebar": await service.list_threads(session, user_id, _page(request)),
         "thread": thread,
         "messages": await service.list_messages(session, thread) if thread else [],
+        "run_view": await run_view(request, app_context(request), active) if active else None,
         "agents": agents,
         "selected_agent_id": selected,
         "form": {},
@@ -117,29 +122,39 @@ async def delete_thread(request: Request) -> Response:
 
 @login_required
 async def post_message(request: Request) -> Response:
+    """Store the message and start the reply; the composer explains any refusal."""
     form = await read_form(request)
-    user_id = current_user(request).id
-    async with app_context(request).db.transaction() as session:
-        thread = await service.get_thread(session, user_id, _thread_id(request))
-        try:
-            message = await service.post_user_message(
-                session, user_id, thread, form.get("content", ""), form.get("agent_id")
-            )
-        except ValidationFailed as exc:
-            context = await _thread_context(session, request, thread)
-            context.update(errors=exc.errors, form=form)
-            return render(
-                request,
-                "threads/page.html",
-                context,
-                fragment="threads/_composer.html",
-                status_code=400,
-            )
+    ctx, user_id, thread_id = app_context(request), current_user(request).id, _thread_id(request)
+    try:
+        submitted = await runs.submit_message(
+            ctx, user_id, thread_id, form.get("content", ""), form.get("agent_id") or None
+        )
+    except ValidationFailed as exc:
+        return await _composer_error(request, form, exc.errors, 400)
+    except Conflict as exc:
+        return await _composer_error(request, form, {"content": str(exc)}, 409)
+    except QueueUnavailable:
+        return await _composer_error(request, form, {"content": runs.QUEUE_DOWN_MESSAGE}, 503)
+    if not is_htmx(request):
+        return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
+    async with ctx.db.transaction() as session:
+        thread = await service.get_thread(session, user_id, thread_id)
         context = await _thread_context(session, request, thread)
-    if is_htmx(request):
-        context["posted"] = message
-        return render(request, "threads/_posted.html", context)
-    return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
+    context["posted"] = submitted.message
+    return render(request, "threads/_posted.html", context)
+
+
+async def _composer_error(
+    request: Request, form: dict[str, str], errors: dict[str, str], status_code: int
+) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        context = await _thread_context(session, request, thread)
+    context.update(errors=errors, form=form)
+    return render(
+        request, "threads/page.html", context,
+        fragment="threads/_composer.html", status_code=status_code,
+    )  # fmt: skip
 
 
 routes = [

@@ -52,7 +52,7 @@ def login_required(view: View) -> View:
         if not request.user.is_authenticated:
             return _unauthenticated(request)
         if is_api_request(request) and not _scope_allows(request):
-            return problem(403, "This API token is read-only.")
+            return problem(403, "This API token is read-only.", request=request)
         return await view(request)
 
     return guarded
@@ -77,7 +77,8 @@ def _scope_allows(request: Request) -> bool:
 
 def _unauthenticated(request: Request) -> Response:
     if is_api_request(request):
-        return problem(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
+        detail = "Send a valid API token as 'Authorization: Bearer <token>'."
+        return problem(401, detail, request=request)
     login_url = request.url_for("accounts:login").include_query_params(next=request.url.path)
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": str(login_url)})

@@ -28,7 +28,12 @@ def problem(
     request: Request | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """An error answer: problem+json for the API (or no request), an HTML page otherwise."""
+    """An error answer: problem+json for the API (or no request), an HTML page otherwise.
+
+    The OpenAI-compatible routes (/v1) answer in OpenAI's error shape, as its clients expect.
+    """
+    if request is not None and request.url.path.startswith(OPENAI_PREFIX):
+        return openai_error(status, detail)
     if request is not None and not is_api_request(request):
         template = "errors/404.html" if status == 404 else "errors/error.html"
         context = {"status": status, "title": _reason(status), "detail": detail}
@@ -37,6 +42,19 @@ def problem(
     return JSONResponse(
         body | (extra or {}), status_code=status, media_type="application/problem+json"
     )
+
+
+OPENAI_PREFIX = "/v1/"
+OPENAI_ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+                      409: "conflict_error", 429: "rate_limit_error"}  # fmt: skip
+
+
+def openai_error(status: int, message: str, code: str | None = None) -> Response:
+    kind = OPENAI_ERROR_TYPES.get(
+        status, "server_error" if status >= 500 else "invalid_request_error"
+    )
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return JSONResponse(body, status_code=status)
 
 
 def _reason(status: int) -> str:

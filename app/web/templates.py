@@ -46,3 +46,10 @@ def render(
     response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def render_fragment(request: Request, template: str, context: dict[str, Any]) -> str:
+    """A template rendered to a string (for SSE frames), with the usual base context."""
+    return templates.get_template(template).render(
+        {"request": request, **_base_context(request), **context}
+    )

@@ -31,8 +31,9 @@ async def test_new_thread_then_post_a_message(nova: Nova, llm: ScriptedLLM) -> N
     assert [(m.role, m.agent_id) for m in messages] == [(MessageRole.USER, agent.id)]
 
 
-async def test_htmx_post_returns_the_message_and_a_fresh_composer(nova: Nova) -> None:
+async def test_htmx_post_returns_the_message_and_a_fresh_composer(nova: Nova, llm: ScriptedLLM) -> None:
     user = await nova.create_user("ada@example.com")
+    await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
     thread = await make_thread(nova, user.id)
     async with await nova.login("ada@example.com") as client:
         response = await submit(
@@ -44,6 +45,16 @@ async def test_htmx_post_returns_the_message_and_a_fresh_composer(nova: Nova) ->
     assert "&lt;b&gt;hi&lt;/b&gt; there" in response.text
     assert 'id="composer"' in response.text
     assert "<html" not in response.text
+
+
+async def test_posting_without_any_agent_says_what_to_do(nova: Nova) -> None:
+    user = await nova.create_user("ada@example.com")
+    thread = await make_thread(nova, user.id)
+    async with await nova.login("ada@example.com") as client:
+        response = await submit(client, f"/threads/{thread.id}/messages", {"content": "hello?"})
+    assert response.status_code == 400
+    assert field_error(response.text, "agent") == "Set up an agent first (Agents page)."
+    assert "hello?</textarea>" in response.text
 
 
 async def test_empty_message_is_refused_with_a_field_error(nova: Nova) -> None:

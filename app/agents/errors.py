@@ -1,0 +1,63 @@
+"""Provider failures as messages a person understands, and whether a retry may help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import openai
+
+
+@dataclass(frozen=True)
+class ProviderFailure(Exception):
+    message: str
+    transient: bool
+    kind: str  # "auth", "unreachable", "rate_limited", "server", "request", "unknown"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def after_retries(self, retries: int) -> ProviderFailure:
+        """The final message once retries ran out."""
+        if not self.transient or retries == 0:
+            return self
+        times = "once" if retries == 1 else f"{retries} times"
+        if self.kind == "rate_limited":
+            return ProviderFailure(f"The provider rate-limited the request; retried {times}.",
+                                   False, self.kind)  # fmt: skip
+        return ProviderFailure(f"{self.message} (retried {times})", False, self.kind)
+
+
+def classify(exc: BaseException, base_url: str, model: str) -> ProviderFailure:
+    status = _status_of(exc)
+    if status in (401, 403):
+        return ProviderFailure("The provider rejected the API key.", False, "auth")
+    if status == 404:
+        return ProviderFailure(
+            f"The provider does not know the model “{model}” (or the address is wrong).",
+            False, "request",
+        )  # fmt: skip
+    if status == 429:
+        return ProviderFailure("The provider is rate-limiting requests.", True, "rate_limited")
+    if status is not None and status >= 500:
+        return ProviderFailure(f"The provider failed with HTTP {status}.", True, "server")
+    if status is not None and status >= 400:
+        return ProviderFailure(
+            f"The provider refused the request (HTTP {status}).", False, "request"
+        )
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+        return ProviderFailure(
+            f"The provider at {base_url} did not answer in time.", True, "unreachable"
+        )
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+        return ProviderFailure(f"The provider is unreachable at {base_url}.", True, "unreachable")
+    return ProviderFailure(f"The model call failed: {type(exc).__name__}.", False, "unknown")
+
+
+def _status_of(exc: BaseException) -> int | None:
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None

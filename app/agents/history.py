@@ -1,0 +1,41 @@
+"""The conversation sent to the model: instructions kept, oldest turns dropped to fit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.utils import count_tokens_approximately, trim_messages
+
+# Room left for the reply: a quarter of the window, at most this many tokens.
+MAX_REPLY_RESERVE = 4096
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+def fit_history(
+    instructions: str, turns: Sequence[Turn], max_context_tokens: int
+) -> list[BaseMessage]:
+    system = [SystemMessage(instructions)] if instructions.strip() else []
+    conversation: list[BaseMessage] = [
+        HumanMessage(t.content) if t.role == "user" else AIMessage(t.content) for t in turns
+    ]
+    reserve = min(max_context_tokens // 4, MAX_REPLY_RESERVE)
+    budget = max_context_tokens - reserve - count_tokens_approximately(system)
+    kept = trim_messages(
+        conversation,
+        max_tokens=max(budget, 1),
+        token_counter=count_tokens_approximately,
+        strategy="last",
+        start_on="human",
+        allow_partial=False,
+    )
+    if not kept and conversation:
+        # Even the newest message alone is too long: send it anyway, the provider decides.
+        kept = [conversation[-1]]
+    return system + kept

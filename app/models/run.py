@@ -1,0 +1,64 @@
+"""Runs: one agent reply to a thread, executed by a worker and streamed as events."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, CreatedMixin, IdMixin, UTCDateTime
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
+_ACTIVE = text("status IN ('queued', 'running')")
+
+
+class Run(IdMixin, CreatedMixin, Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        # At most one active run per thread, enforced by the database against races.
+        Index(
+            "uq_runs_active_thread",
+            "thread_id",
+            unique=True,
+            postgresql_where=_ACTIVE,
+            sqlite_where=_ACTIVE,
+        ),
+        Index("ix_runs_thread_created", "thread_id", "created_at"),
+    )
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    status: Mapped[RunStatus] = mapped_column(
+        Enum(
+            RunStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=RunStatus.QUEUED,
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    # Extra system instructions sent by an integration (OpenAI-compatible system messages).
+    extra_instructions: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    prompt_tokens: Mapped[int | None] = mapped_column()
+    completion_tokens: Mapped[int | None] = mapped_column()

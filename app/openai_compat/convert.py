@@ -1,0 +1,105 @@
+"""OpenAI request and response shapes, to and from Nova's runs and events."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import ValidationFailed
+from app.events import RunEvent
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    stream: bool
+    include_usage: bool
+    system: str | None
+    history: list[tuple[str, str]]  # earlier (role, content) turns
+    prompt: str  # the last user message, which the run answers
+
+
+def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
+    model, messages = body.get("model"), body.get("messages")
+    if not isinstance(model, str) or not model:
+        raise ValidationFailed({"model": "Name an agent slug as the model (see GET /v1/models)."})
+    if not isinstance(messages, list) or not messages:
+        raise ValidationFailed({"messages": "Send at least one message."})
+    system: list[str] = []
+    turns: list[tuple[str, str]] = []
+    for message in messages:
+        role, content = _role_and_text(message)
+        if role in ("system", "developer"):
+            system.append(content)
+        elif role in ("user", "assistant"):
+            turns.append((role, content))
+    if not turns or turns[-1][0] != "user":
+        raise ValidationFailed({"messages": "The last message must come from the user."})
+    options = body.get("stream_options") or {}
+    return ChatRequest(
+        model=model,
+        stream=bool(body.get("stream")),
+        include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        system="\n\n".join(system) or None,
+        history=turns[:-1],
+        prompt=turns[-1][1],
+    )
+
+
+def _role_and_text(message: Any) -> tuple[str, str]:
+    if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+        raise ValidationFailed({"messages": "Each message needs a role and content."})
+    content = message.get("content")
+    if isinstance(content, list):  # content parts: keep the text ones
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if not isinstance(content, str):
+        raise ValidationFailed({"messages": "Message content must be text."})
+    return message["role"], content
+
+
+def completion_id(run_id: str) -> str:
+    return "chatcmpl-" + run_id.replace("-", "")
+
+
+def chunk(
+    run_id: str, model: str, delta: dict[str, Any], finish: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": completion_id(run_id),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def usage_of(event: RunEvent) -> dict[str, int] | None:
+    usage = event.data.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = (
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+    )
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def completion(run_id: str, model: str, event: RunEvent) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": completion_id(run_id),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{
+            "index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": str(event.data.get("content", ""))},
+        }],
+    }  # fmt: skip
+    if usage := usage_of(event):
+        body["usage"] = usage
+    return body

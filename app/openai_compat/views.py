@@ -1,0 +1,150 @@
+"""GET /v1/models and POST /v1/chat/completions, usable with the official openai client.
+
+A completion is a normal run: it lands in a thread the user can open (its id is in the
+`X-Nova-Thread-Id` header; send that header back to continue the same thread), executes
+on a worker, and streams from the same events as the browser.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.agent_configs import repository as agents
+from app.agent_configs import service as agent_configs
+from app.context import AppContext
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.events import RunEvent
+from app.openai_compat import convert
+from app.openai_compat.convert import ChatRequest
+from app.queue import QueueUnavailable
+from app.runs import service as runs
+from app.threads import service as threads
+from app.web.auth import current_user, login_required
+from app.web.deps import app_context
+from app.web.errors import openai_error
+from app.web.json import json_body
+
+THREAD_HEADER = "X-Nova-Thread-Id"
+
+
+@login_required
+async def list_models(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        await agent_configs.ensure_default_agent(session, current_user(request).id)
+        found = await agent_configs.list_agents(session, current_user(request).id)
+    data = [{"id": a.slug, "object": "model", "created": int(a.created_at.timestamp()),
+             "owned_by": "nova", "name": a.name} for a in found]  # fmt: skip
+    return JSONResponse({"object": "list", "data": data})
+
+
+@login_required
+async def chat_completions(request: Request) -> Response:
+    ctx, user_id = app_context(request), current_user(request).id
+    try:
+        chat = convert.parse_chat_request(await json_body(request))
+        thread_id = await _thread_for(ctx, request, user_id, chat)
+        submitted = await runs.submit_message(
+            ctx, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
+        )
+    except ValidationFailed as exc:
+        return openai_error(400, "; ".join(exc.errors.values()), code="invalid_request")
+    except NotFound:
+        return openai_error(404, "No such thread.", code="thread_not_found")
+    except Conflict as exc:
+        return openai_error(409, str(exc), code="thread_busy")
+    except QueueUnavailable:
+        return openai_error(503, runs.QUEUE_DOWN_MESSAGE, code="queue_unavailable")
+    run_id = str(submitted.run.id)
+    headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": run_id}
+    events = ctx.events.follow(run_id)
+    if chat.stream:
+        return EventSourceResponse(
+            _stream_chunks(run_id, chat, events), headers=headers | {"X-Accel-Buffering": "no"},
+            ping=ctx.settings.sse_heartbeat_seconds,
+            send_timeout=ctx.settings.sse_send_timeout_seconds,
+        )  # fmt: skip
+    return await _wait_for_completion(run_id, chat, events, headers)
+
+
+async def _thread_for(
+    ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest
+) -> uuid.UUID:
+    """The thread named by the header, or a new one holding the history sent along."""
+    async with ctx.db.transaction() as session:
+        if await agents.get_by_slug(session, user_id, chat.model) is None:
+            raise ValidationFailed({"model": f"No agent “{chat.model}”; see GET /v1/models."})
+        named = request.headers.get(THREAD_HEADER)
+        if named:
+            try:
+                return (await threads.get_thread(session, user_id, uuid.UUID(named))).id
+            except ValueError:
+                raise NotFound(named) from None
+        thread = await threads.create_thread(
+            session, user_id, chat.prompt.splitlines()[0] if chat.prompt else ""
+        )
+        await threads.import_history(session, thread, chat.history)
+        return thread.id
+
+
+async def _stream_chunks(
+    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent]
+) -> AsyncIterator[ServerSentEvent]:
+    def frame(value: dict[str, Any]) -> ServerSentEvent:
+        return ServerSentEvent(json.dumps(value, separators=(",", ":")))
+
+    sent_text = False
+    yield frame(convert.chunk(run_id, chat.model, {"role": "assistant", "content": ""}))
+    async for event in events:
+        if event.type == "message.delta":
+            sent_text = True
+            yield frame(convert.chunk(run_id, chat.model, {"content": event.data.get("text", "")}))
+        elif event.type == "run.restarted" and sent_text:
+            # OpenAI's protocol cannot take text back: say so instead of sending it twice.
+            yield frame(
+                _error_body("The reply restarted after a failure; the thread has the full answer.")
+            )
+            break
+        elif event.type == "run.failed":
+            yield frame(_error_body(str(event.data.get("error", "The run failed."))))
+            break
+        elif event.terminal:
+            yield frame(convert.chunk(run_id, chat.model, {}, finish="stop"))
+            if chat.include_usage and (usage := convert.usage_of(event)):
+                yield frame(convert.chunk(run_id, chat.model, {}) | {"choices": [], "usage": usage})
+            break
+    yield ServerSentEvent("[DONE]")
+
+
+def _error_body(message: str) -> dict[str, Any]:
+    return {
+        "error": {"message": message, "type": "server_error", "param": None, "code": "run_failed"}
+    }
+
+
+async def _wait_for_completion(
+    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str]
+) -> Response:
+    async for event in events:
+        if event.type == "run.failed":
+            response = openai_error(
+                502, str(event.data.get("error", "The run failed.")), code="run_failed"
+            )
+            response.headers.update(headers)
+            return response
+        if event.terminal:
+            return JSONResponse(convert.completion(run_id, chat.model, event), headers=headers)
+    return openai_error(504, "The run ended without a result.")
+
+
+routes = [
+    Route("/v1/models", list_models, methods=["GET"], name="openai:models"),
+    Route("/v1/chat/completions", chat_completions, methods=["POST"], name="openai:chat"),
+]

@@ -1,0 +1,87 @@
+"""Where runs are executed: arq workers through Redis, or tasks in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "nova:queue"
+WAKE_CHANNEL = "nova:queue:wake"
+RUN_JOB = "runs.execute"
+
+
+class QueueUnavailable(Exception):
+    """The job could not be handed to a worker (Redis is down)."""
+
+
+def run_job_id(run_id: uuid.UUID) -> str:
+    """Derived from the run, so submitting the same run twice never runs it twice."""
+    return f"run:{run_id}"
+
+
+class JobQueue(Protocol):
+    async def enqueue_run(self, run_id: uuid.UUID) -> None: ...
+    async def close(self) -> None: ...
+
+
+class ArqJobQueue:
+    def __init__(self, redis_url: str) -> None:
+        self.settings = RedisSettings.from_dsn(redis_url)
+        self.settings.conn_timeout = 2
+        self.settings.conn_retries = 0
+        self._pool: ArqRedis | None = None
+
+    async def _get_pool(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(self.settings, default_queue_name=QUEUE_NAME)
+        return self._pool
+
+    async def enqueue_run(self, run_id: uuid.UUID) -> None:
+        try:
+            pool = await self._get_pool()
+            await pool.enqueue_job(RUN_JOB, str(run_id), _job_id=run_job_id(run_id))
+            # Workers sleep between polls; this wakes one at once (first-token latency).
+            await pool.publish(WAKE_CHANNEL, b"1")
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+
+class InProcessJobQueue:
+    """The embedded mode: the same job function, as tasks, with a concurrency limit."""
+
+    def __init__(self, concurrency: int, execute: Callable[[uuid.UUID], Awaitable[None]]) -> None:
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._execute = execute
+        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    async def enqueue_run(self, run_id: uuid.UUID) -> None:
+        if run_id in self._tasks:
+            return
+        task = asyncio.create_task(self._run(run_id), name=run_job_id(run_id))
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
+
+    async def _run(self, run_id: uuid.UUID) -> None:
+        async with self._semaphore:
+            try:
+                await self._execute(run_id)
+            except Exception:
+                log.exception("run %s crashed", run_id)
+
+    async def close(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)

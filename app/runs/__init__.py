@@ -1,0 +1,1 @@
+"""Runs: a message becomes a run, executed by a worker, streamed as events."""

@@ -1,0 +1,119 @@
+"""One attempt at a run: stream the reply as events, watch for Stop, persist once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from contextlib import suppress
+from datetime import datetime
+
+from app.agents.errors import ProviderFailure
+from app.agents.runtime import Usage, stream_reply
+from app.context import AppContext
+from app.db import utcnow
+from app.events.writer import EventWriter
+from app.models import RunStatus
+from app.runs import service
+from app.runs.service import Outcome, RunAbandoned, RunPlan
+
+log = logging.getLogger(__name__)
+
+CANCEL_POLL_SECONDS = 0.2
+
+
+async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
+    writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
+    try:
+        plan = await service.begin_attempt(ctx, run_id)
+    except RunAbandoned as exc:
+        await _finish(ctx, writer, run_id, None, Outcome(RunStatus.FAILED, "", error=str(exc)))
+        return
+    if plan is None:
+        return
+    if plan.restarted:
+        await writer.emit(
+            "run.restarted", {"attempt": plan.attempt, "reason": "The worker running it stopped."}
+        )
+    await writer.emit("run.started", {"run_id": str(run_id), "attempt": plan.attempt})
+    outcome = await _generate_until_done(ctx, writer, plan)
+    await _finish(ctx, writer, run_id, plan.attempt, outcome)
+
+
+async def _generate_until_done(ctx: AppContext, writer: EventWriter, plan: RunPlan) -> Outcome:
+    """Generation in a task, cancelled by Stop or the run timeout; partial text is kept."""
+    progress = _Progress()
+    generation = asyncio.create_task(_generate_with_retries(ctx, writer, plan, progress))
+    watcher = asyncio.create_task(_watch_for_stop(ctx, str(plan.run_id), generation))
+    try:
+        async with asyncio.timeout(ctx.settings.run_timeout_seconds):
+            return await generation
+    except TimeoutError:
+        limit = ctx.settings.run_timeout_seconds
+        return progress.outcome(
+            RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped."
+        )
+    except asyncio.CancelledError:
+        if watcher.done() and not watcher.cancelled():
+            return progress.outcome(RunStatus.CANCELLED)
+        raise
+    finally:
+        watcher.cancel()
+        with suppress(asyncio.CancelledError):
+            await watcher
+        await writer.flush()
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.first_token_at: datetime | None = None
+        self.usage: Usage | None = None
+
+    def outcome(self, status: RunStatus, error: str | None = None) -> Outcome:
+        return Outcome(status, "".join(self.parts), error=error, usage=self.usage,
+                       first_token_at=self.first_token_at)  # fmt: skip
+
+
+async def _generate_with_retries(
+    ctx: AppContext, writer: EventWriter, plan: RunPlan, progress: _Progress
+) -> Outcome:
+    retries = ctx.settings.provider_retries
+    for attempt in range(retries + 1):
+        try:
+            async for item in stream_reply(plan.spec, plan.turns):
+                if isinstance(item, Usage):
+                    progress.usage = item
+                    continue
+                progress.first_token_at = progress.first_token_at or utcnow()
+                progress.parts.append(item)
+                writer.delta(item)
+            return progress.outcome(RunStatus.COMPLETED)
+        except ProviderFailure as failure:
+            if not failure.transient or attempt == retries:
+                return progress.outcome(RunStatus.FAILED, str(failure.after_retries(attempt)))
+            log.info("run %s: %s; retrying", plan.run_id, failure)
+            if progress.parts:
+                progress.parts.clear()
+                await writer.discard()
+                await writer.emit(
+                    "run.restarted", {"attempt": plan.attempt, "reason": str(failure)}
+                )
+            await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome]) -> None:
+    while not generation.done():
+        if await ctx.events.cancel_requested(run_id):
+            generation.cancel()
+            return
+        await asyncio.sleep(CANCEL_POLL_SECONDS)
+
+
+async def _finish(
+    ctx: AppContext, writer: EventWriter, run_id: uuid.UUID, attempt: int | None, outcome: Outcome
+) -> None:
+    if not await service.finish(ctx, run_id, attempt, outcome):
+        return  # another attempt owns the run now
+    await service.emit_terminal(ctx, run_id, writer)

@@ -1,0 +1,77 @@
+"""SQL for runs, always scoped to their owner on the web side."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import FinishReason, Message, MessageRole, Run, RunStatus
+
+
+async def get_owned(session: AsyncSession, owner_id: uuid.UUID, run_id: uuid.UUID) -> Run | None:
+    return await session.scalar(select(Run).where(Run.id == run_id, Run.owner_id == owner_id))
+
+
+async def get(session: AsyncSession, run_id: uuid.UUID) -> Run | None:
+    return await session.get(Run, run_id)
+
+
+async def active_for_thread(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:
+    query = select(Run).where(
+        Run.thread_id == thread_id, Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
+    )
+    return await session.scalar(query)
+
+
+async def with_status(session: AsyncSession, statuses: Sequence[RunStatus]) -> Sequence[Run]:
+    return (await session.scalars(select(Run).where(Run.status.in_(statuses)))).all()
+
+
+async def transition(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    from_status: RunStatus,
+    attempt: int | None = None,
+    **values: Any,
+) -> bool:
+    """Move a run on only if it is still where we left it (another attempt may own it)."""
+    query = update(Run).where(Run.id == run_id, Run.status == from_status)
+    if attempt is not None:
+        query = query.where(Run.attempts == attempt)
+    result = await session.execute(query.values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def reply_for(session: AsyncSession, run_id: uuid.UUID) -> Message | None:
+    return await session.scalar(select(Message).where(Message.run_id == run_id))
+
+
+async def conversation(session: AsyncSession, thread_id: uuid.UUID) -> Sequence[Message]:
+    """The thread's messages a model should see: no error notices."""
+    query = (
+        select(Message)
+        .where(
+            Message.thread_id == thread_id,
+            (Message.finish_reason.is_(None)) | (Message.finish_reason != FinishReason.ERROR),
+        )
+        .order_by(Message.created_at, Message.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+def reply_message(run: Run, content: str, finish: FinishReason, created_at: datetime) -> Message:
+    return Message(
+        thread_id=run.thread_id,
+        role=MessageRole.ASSISTANT,
+        content=content,
+        agent_id=run.agent_id,
+        run_id=run.id,
+        finish_reason=finish,
+        created_at=created_at,
+    )
