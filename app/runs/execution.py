@@ -105,9 +105,12 @@ async def _generate_with_retries(
 
 async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome]) -> None:
     while not generation.done():
-        if await ctx.events.cancel_requested(run_id):
-            generation.cancel()
-            return
+        try:
+            if await ctx.events.cancel_requested(run_id):
+                generation.cancel()
+                return
+        except Exception as exc:  # Redis restarting: keep generating, ask again shortly
+            log.warning("run %s: cannot check for Stop (%s)", run_id, type(exc).__name__)
         await asyncio.sleep(CANCEL_POLL_SECONDS)
 
 
