@@ -12,8 +12,8 @@ import pytest
 
 from app.migrate import upgrade_to_head
 from app.settings import Settings
-from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
 from tests.fixtures.live import LiveNova, live_nova
+from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
 from tests.fixtures.nova import Nova, nova_settings
 from tests.fixtures.postgres import fresh_database, postgres_server
 from tests.fixtures.redis import RedisServer

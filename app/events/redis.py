@@ -121,7 +121,7 @@ class RedisEventLog(EventLog):
                 log.warning("event subscription lost (%s); reconnecting", type(exc).__name__)
             finally:
                 with suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), 2)  # type: ignore[no-untyped-call]
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
@@ -145,6 +145,6 @@ class RedisEventLog(EventLog):
     async def close(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._dispatcher
+            with suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._dispatcher, 3)
         await self.redis.aclose()

@@ -114,7 +114,9 @@ def clean_content(content: str) -> str:
     if not content:
         raise ValidationFailed({"content": "Write a message first."})
     if len(content) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
+        raise ValidationFailed(
+            {"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."}
+        )
     return content
 
 

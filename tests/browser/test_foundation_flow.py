@@ -50,7 +50,9 @@ def test_login_add_provider_agent_thread_and_message(
         expect(page.locator("textarea[name=content]")).to_have_value("")
         expect(page.locator("#sidebar")).to_contain_text("Hello **Nova**")
 
-        expect(page.locator("#messages .message-assistant")).to_contain_text("Hello from the scripted model.")
+        expect(page.locator("#messages .message-assistant")).to_contain_text(
+            "Hello from the scripted model."
+        )
 
         page.reload()
         expect(page.locator("#messages .message")).to_have_count(2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 from sqlalchemy import func, select
 
 from app.models import Message, MessageRole, Run
@@ -26,7 +25,9 @@ async def replies_for(live: LiveNova, run_id: str) -> list[Message]:
         return list((await session.scalars(query)).all())
 
 
-async def test_reply_streams_with_dense_ids_and_is_stored_once(live: LiveNova, llm: ScriptedLLM) -> None:
+async def test_reply_streams_with_dense_ids_and_is_stored_once(
+    live: LiveNova, llm: ScriptedLLM
+) -> None:
     text = words(120)
     llm.queue(ScriptedReply(text=text, tokens_per_second=400))
     thread = await live.new_thread()
@@ -49,7 +50,9 @@ async def test_reply_streams_with_dense_ids_and_is_stored_once(live: LiveNova, l
     assert sent[-1] == {"role": "user", "content": "Tell me a story"}
 
 
-async def test_resume_after_a_dropped_connection_has_no_gap_or_duplicate(live: LiveNova, llm: ScriptedLLM) -> None:
+async def test_resume_after_a_dropped_connection_has_no_gap_or_duplicate(
+    live: LiveNova, llm: ScriptedLLM
+) -> None:
     text = words(200)
     llm.queue(ScriptedReply(text=text, tokens_per_second=200))
     posted = await live.post(await live.new_thread())
@@ -108,7 +111,9 @@ async def test_one_active_run_per_thread(live: LiveNova, llm: ScriptedLLM) -> No
         await client.post(f"/api/v1/runs/{first['run_id']}/cancel")
     await live.wait_terminal(first["run_id"])
     async with live.db.transaction() as session:
-        users = await session.scalar(select(func.count()).select_from(Message).where(Message.role == MessageRole.USER))
+        users = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.role == MessageRole.USER)
+        )
     assert users == 1  # the refused message was not stored half-way
     third = await live.post(thread, "third")
     assert (await live.wait_terminal(third["run_id"]))["status"] == "completed"
@@ -117,7 +122,10 @@ async def test_one_active_run_per_thread(live: LiveNova, llm: ScriptedLLM) -> No
 async def test_provider_failures_read_like_sentences(live: LiveNova, llm: ScriptedLLM) -> None:
     cases = [
         ([ScriptedReply(status=401)], "The provider rejected the API key."),
-        ([ScriptedReply(status=429)] * 4, "The provider rate-limited the request; retried 3 times."),
+        (
+            [ScriptedReply(status=429)] * 4,
+            "The provider rate-limited the request; retried 3 times.",
+        ),
         ([ScriptedReply(status=503)] * 4, "The provider failed with HTTP 503. (retried 3 times)"),
     ]
     for replies, expected in cases:
@@ -176,14 +184,16 @@ async def test_another_users_run_is_404_everywhere(live: LiveNova, llm: Scripted
             await client.get(f"/api/v1/runs/{posted['run_id']}"),
             await client.get(f"/api/v1/runs/{posted['run_id']}/events"),
             await client.post(f"/api/v1/runs/{posted['run_id']}/cancel"),
-            await client.post(f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "x"}),
+            await client.post(
+                f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "x"}
+            ),
         ):
             assert response.status_code == 404
     assert (await live.wait_terminal(posted["run_id"]))["status"] == "completed"
 
 
 async def test_tokens_cannot_forge_events(live: LiveNova, llm: ScriptedLLM) -> None:
-    hostile = "line one\nevent: run.completed\ndata: {\"forged\": true}\n\r\nid: 999\r<script>x</script> end"
+    hostile = 'line one\nevent: run.completed\ndata: {"forged": true}\n\r\nid: 999\r<script>x</script> end'
     llm.queue(ScriptedReply(text=hostile))
     posted = await live.post(await live.new_thread())
     received = Received()
@@ -218,7 +228,9 @@ async def test_expired_log_replays_the_final_state_from_the_database(
     assert runs == 1 and len(llm.requests) == 1
 
 
-async def test_heartbeat_and_connection_lifetime(request: object, tmp_path: object, llm: ScriptedLLM) -> None:
+async def test_heartbeat_and_connection_lifetime(
+    request: object, tmp_path: object, llm: ScriptedLLM
+) -> None:
     import pytest
 
     from tests.conftest import start_live

@@ -41,7 +41,11 @@ async def test_streaming_chat_completion(live: LiveNova, llm: ScriptedLLM) -> No
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
     sent = llm.requests[-1]["messages"]
     assert sent[0] == {"role": "system", "content": "Be brief.\n\nAnswer in English."}
-    assert [m["content"] for m in sent[1:]] == ["Earlier question", "Earlier answer", "Does streaming work?"]
+    assert [m["content"] for m in sent[1:]] == [
+        "Earlier question",
+        "Earlier answer",
+        "Does streaming work?",
+    ]
 
 
 async def test_non_streaming_completion_lands_in_a_thread(live: LiveNova, llm: ScriptedLLM) -> None:
@@ -72,10 +76,14 @@ async def test_errors_follow_openais_shape(live: LiveNova, llm: ScriptedLLM) -> 
             await bad.models.list()
     async with client_for(live) as client:
         with pytest.raises(openai.BadRequestError) as unknown:
-            await client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "x"}])
+            await client.chat.completions.create(
+                model="nobody", messages=[{"role": "user", "content": "x"}]
+            )
         assert "No agent" in unknown.value.message
         llm.queue(ScriptedReply(status=401))
         with pytest.raises(openai.APIStatusError) as failed:
-            await client.chat.completions.create(model="helper", messages=[{"role": "user", "content": "x"}])
+            await client.chat.completions.create(
+                model="helper", messages=[{"role": "user", "content": "x"}]
+            )
         assert failed.value.status_code == 502
         assert "rejected the API key" in failed.value.message

@@ -31,7 +31,9 @@ async def test_new_thread_then_post_a_message(nova: Nova, llm: ScriptedLLM) -> N
     assert [(m.role, m.agent_id) for m in messages] == [(MessageRole.USER, agent.id)]
 
 
-async def test_htmx_post_returns_the_message_and_a_fresh_composer(nova: Nova, llm: ScriptedLLM) -> None:
+async def test_htmx_post_returns_the_message_and_a_fresh_composer(
+    nova: Nova, llm: ScriptedLLM
+) -> None:
     user = await nova.create_user("ada@example.com")
     await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
     thread = await make_thread(nova, user.id)
