@@ -41,7 +41,7 @@ PACED = "tokens=500,rate=100"
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def stream_text(client: AsyncOpenAI, model: str) -> tuple[str, float, float]:
@@ -93,20 +93,25 @@ async def measure(live: LiveNova, provider_url: str, concurrency: int) -> None:
     assert all(text == expected(LONG) for text, _f, _t in direct_runs + nova_runs)
     direct_tps = 5000 / statistics.median(t for _x, _f, t in direct_runs)
     nova_tps = 5000 / statistics.median(t for _x, _f, t in nova_runs)
-    print(f"(a) 5000-token answer: provider direct {direct_tps:,.0f} tok/s, through Nova "
-          f"{nova_tps:,.0f} tok/s, ratio {nova_tps / direct_tps:.2f} (target >= 0.90)")
+    print(
+        f"(a) 5000-token answer: provider direct {direct_tps:,.0f} tok/s, through Nova "
+        f"{nova_tps:,.0f} tok/s, ratio {nova_tps / direct_tps:.2f} (target >= 0.90)"
+    )
 
     direct_first = [(await stream_text(direct, SHORT))[1] for _ in range(50)]
     nova_first = [(await stream_text(nova, slug[SHORT]))[1] for _ in range(50)]
     added = [n - statistics.median(direct_first) for n in nova_first]
-    print(f"(b) time to first token over 50 runs: direct p50 {statistics.median(direct_first) * 1000:.1f} ms; "
-          f"added by Nova p50 {percentile(added, 0.5) * 1000:.1f} ms, p95 {percentile(added, 0.95) * 1000:.1f} ms "
-          f"(target p50 <= 15 ms)")
+    print(
+        f"(b) time to first token over 50 runs: direct p50 {statistics.median(direct_first) * 1000:.1f} ms; "
+        f"added by Nova p50 {percentile(added, 0.5) * 1000:.1f} ms, p95 {percentile(added, 0.95) * 1000:.1f} ms "
+        f"(target p50 <= 15 ms)"
+    )
 
     single = (await stream_text(nova, slug[PACED]))[2]
     started = time.perf_counter()
-    results = await asyncio.gather(*(stream_text(nova, slug[PACED]) for _ in range(concurrency)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(stream_text(nova, slug[PACED]) for _ in range(concurrency)), return_exceptions=True
+    )
     wall = time.perf_counter() - started
     ok = [r for r in results if isinstance(r, tuple)]
     errors = [r for r in results if not isinstance(r, tuple)]
@@ -115,10 +120,12 @@ async def measure(live: LiveNova, provider_url: str, concurrency: int) -> None:
     duplicated = sum(max(0, len(text.split(" ")) - len(want)) for text, _f, _t in ok)
     exact = sum(1 for text, _f, _t in ok if text == expected(PACED))
     p95 = percentile([t for _x, _f, t in ok], 0.95) if ok else float("nan")
-    print(f"(c) {concurrency} concurrent runs of 500 tokens at 100 tok/s: {len(ok)} completed "
-          f"({exact} exact), {len(errors)} errors, lost tokens {lost}, duplicated tokens {duplicated}; "
-          f"single run {single:.2f} s, p95 {p95:.2f} s, ratio {p95 / single:.2f} (target <= 1.5); "
-          f"wall {wall:.1f} s")
+    print(
+        f"(c) {concurrency} concurrent runs of 500 tokens at 100 tok/s: {len(ok)} completed "
+        f"({exact} exact), {len(errors)} errors, lost tokens {lost}, duplicated tokens {duplicated}; "
+        f"single run {single:.2f} s, p95 {p95:.2f} s, ratio {p95 / single:.2f} (target <= 1.5); "
+        f"wall {wall:.1f} s"
+    )
     if errors:
         print("    first error:", repr(errors[0])[:300])
     await direct.close()
@@ -132,19 +139,31 @@ async def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    provider = subprocess.Popen([sys.executable, "-m", "tests.fixtures.llm_server", str(port)], cwd=ROOT)
+    provider = subprocess.Popen(
+        [sys.executable, "-m", "tests.fixtures.llm_server", str(port)], cwd=ROOT
+    )
     provider_url = f"http://127.0.0.1:{port}/v1"
     redis_server = RedisServer().start()
     try:
         with postgres_server() as server, fresh_database(server) as database_url:
             with tempfile.TemporaryDirectory() as data_dir:
-                settings = {"NOVA_RUN_CONCURRENCY": str(max(args.concurrency, 16)),
-                            "NOVA_RUN_TIMEOUT_SECONDS": "600"}
-                async with live_nova("scaled", Path(data_dir), postgres_url=database_url,
-                                     redis_url=redis_server.url, workers=args.workers, **settings) as live:
+                settings = {
+                    "NOVA_RUN_CONCURRENCY": str(max(args.concurrency, 16)),
+                    "NOVA_RUN_TIMEOUT_SECONDS": "600",
+                }
+                async with live_nova(
+                    "scaled",
+                    Path(data_dir),
+                    postgres_url=database_url,
+                    redis_url=redis_server.url,
+                    workers=args.workers,
+                    **settings,
+                ) as live:
                     await seed_agents(live, provider_url)
-                    print(f"Nova {live.url}: web + {args.workers} worker(s), Redis, PostgreSQL; "
-                          f"{os.cpu_count()} CPU cores")
+                    print(
+                        f"Nova {live.url}: web + {args.workers} worker(s), Redis, PostgreSQL; "
+                        f"{os.cpu_count()} CPU cores"
+                    )
                     await measure(live, provider_url, args.concurrency)
     finally:
         redis_server.cleanup()

@@ -255,3 +255,29 @@ async def test_heartbeat_and_connection_lifetime(
     assert connections >= 2
     assert received.ids == list(range(1, received.last_id + 1))
     assert received.text() == words(30)
+
+
+async def test_enqueueing_the_same_run_again_never_runs_it_twice(
+    request: object, tmp_path: object, llm: ScriptedLLM
+) -> None:
+    import uuid
+
+    import pytest
+
+    from app.queue import ArqJobQueue
+    from tests.conftest import start_live
+
+    assert isinstance(request, pytest.FixtureRequest)
+    async with start_live(request, "scaled", tmp_path) as live:  # type: ignore[arg-type]
+        await live.seed(llm.base_url)
+        llm.queue(ScriptedReply(text=words(40), tokens_per_second=100))
+        posted = await live.post(await live.new_thread())
+        queue = ArqJobQueue(live.env["REDIS_URL"])
+        for _ in range(3):  # a double submit, a retried request...
+            await queue.enqueue_run(uuid.UUID(posted["run_id"]))
+        await queue.close()
+        run = await live.wait_terminal(posted["run_id"])
+        await asyncio.sleep(0.5)
+        replies = await replies_for(live, posted["run_id"])
+    assert run["status"] == "completed" and run["attempts"] == 1
+    assert len(replies) == 1 and len(llm.requests) == 1

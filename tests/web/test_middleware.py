@@ -73,3 +73,22 @@ async def test_post_to_a_page_from_another_site_is_refused(nova: Nova) -> None:
     async with await nova.login("ada@example.com") as client:
         response = await client.post("/threads", data={"csrf_token": "forged"})
     assert response.status_code == 403
+
+
+async def test_only_allowed_hosts_are_served(database_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    import httpx
+
+    from app.main import create_app
+    from tests.fixtures.nova import nova_settings
+
+    assert isinstance(tmp_path, Path)
+    app = create_app(nova_settings(database_url, tmp_path, ALLOWED_HOSTS="nova.lan"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://nova.lan") as client:
+            allowed = await client.get("/healthz")
+        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as client:
+            refused = await client.get("/healthz")
+    assert allowed.status_code == 200 and refused.status_code == 400
