@@ -22,9 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"nova: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         result: int = args.handler(settings, args)
     except CommandError as exc:
@@ -49,23 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(
-        dest="action", required=True
-    )
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user")
     create.add_argument("email")
     create.add_argument("--admin", action="store_true")
-    create.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     create.set_defaults(handler=_user_create)
     suspend = user.add_parser("suspend", help="suspend a user and end their sessions")
     suspend.add_argument("email")
     suspend.set_defaults(handler=_user_suspend)
 
-    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
-        dest="action", required=True
-    )
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="create an API token (printed once)")
     token_create.add_argument("email")
     token_create.add_argument("--name", required=True)
@@ -182,7 +174,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
             if user is None:
                 raise CommandError(f"no user {args.email}")
             issued = await service.create_token(session, user.id, args.name, args.scope)
-            await ensure_default_agent(session, user.id)
+            await ensure_default_agent(session, user.id, ctx.settings)
             return issued.secret
 
     try:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from app.accounts.ratelimit import LoginLimiter, make_login_limiter
+from app.agents.checkpoints import open_checkpointer
 from app.db import Database
 from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
@@ -26,9 +32,21 @@ class AppContext:
     login_limiter: LoginLimiter
     events: EventLog
     jobs: JobQueue = field(init=False)
+    _resources: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _checkpointer: BaseCheckpointSaver[Any] | None = None
+    _checkpointer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def checkpointer(self) -> BaseCheckpointSaver[Any]:
+        """Opened on first use: only processes that execute runs need it."""
+        async with self._checkpointer_lock:
+            if self._checkpointer is None:
+                opened = open_checkpointer(self.settings.resolved_database_url)
+                self._checkpointer = await self._resources.enter_async_context(opened)
+            return self._checkpointer
 
     async def close(self) -> None:
         await self.jobs.close()
+        await self._resources.aclose()
         await self.events.close()
         await self.login_limiter.close()
         await self.db.dispose()

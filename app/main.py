@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +15,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from app.accounts.authentication import NovaAuthBackend
-from app.context import open_context
+from app.context import AppContext, open_context
 from app.routes import routes
 from app.runs.service import recover_interrupted
+from app.runs.tasks import expire_runs
 from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
@@ -27,6 +30,16 @@ def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
     return problem(401, str(exc))
 
 
+async def _expire_paused_forever(ctx: AppContext) -> None:
+    """The embedded mode's stand-in for the worker's cron job."""
+    while True:
+        try:
+            await expire_runs(ctx)
+        except Exception:
+            logging.getLogger(__name__).exception("expiring paused runs failed")
+        await asyncio.sleep(60)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
 
@@ -34,13 +47,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = open_context(settings, run_executor=embedded_executor)
         app.state.ctx = ctx
+        sweeper = None
         if settings.embedded:
             # This process is the only runner: whatever it was running when it died is lost.
             for run_id in await recover_interrupted(ctx):
                 await ctx.jobs.enqueue_run(run_id)
+            sweeper = asyncio.create_task(_expire_paused_forever(ctx))
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             await ctx.close()
 
     middleware = [

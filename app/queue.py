@@ -23,13 +23,13 @@ class QueueUnavailable(Exception):
     """The job could not be handed to a worker (Redis is down)."""
 
 
-def run_job_id(run_id: uuid.UUID) -> str:
-    """Derived from the run, so submitting the same run twice never runs it twice."""
-    return f"run:{run_id}"
+def run_job_id(run_id: uuid.UUID, step: str | None = None) -> str:
+    """Derived from the run (and the step it resumes), so a double submit never runs twice."""
+    return f"run:{run_id}" + (f":{step}" if step else "")
 
 
 class JobQueue(Protocol):
-    async def enqueue_run(self, run_id: uuid.UUID) -> None: ...
+    async def enqueue_run(self, run_id: uuid.UUID, step: str | None = None) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -45,10 +45,10 @@ class ArqJobQueue:
             self._pool = await create_pool(self.settings, default_queue_name=QUEUE_NAME)
         return self._pool
 
-    async def enqueue_run(self, run_id: uuid.UUID) -> None:
+    async def enqueue_run(self, run_id: uuid.UUID, step: str | None = None) -> None:
         try:
             pool = await self._get_pool()
-            await pool.enqueue_job(RUN_JOB, str(run_id), _job_id=run_job_id(run_id))
+            await pool.enqueue_job(RUN_JOB, str(run_id), _job_id=run_job_id(run_id, step))
             # Workers sleep between polls; this wakes one at once (first-token latency).
             await pool.publish(WAKE_CHANNEL, b"1")
         except (RedisError, OSError) as exc:
@@ -67,7 +67,7 @@ class InProcessJobQueue:
         self._execute = execute
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
 
-    async def enqueue_run(self, run_id: uuid.UUID) -> None:
+    async def enqueue_run(self, run_id: uuid.UUID, step: str | None = None) -> None:
         if run_id in self._tasks:
             return
         task = asyncio.create_task(self._run(run_id), name=run_job_id(run_id))

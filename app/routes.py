@@ -13,11 +13,13 @@ from app.agent_configs.views import routes as agent_routes
 from app.api.runs import routes as api_run_routes
 from app.api.views import routes as api_routes
 from app.health.views import routes as health_routes
+from app.memory.views import routes as memory_routes
 from app.openai_compat.views import routes as openai_routes
 from app.providers.views import routes as provider_routes
 from app.runs.views import routes as run_routes
 from app.threads.views import routes as thread_routes
 from app.tokens.views import routes as token_routes
+from app.tools.views import routes as tool_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
@@ -29,6 +31,8 @@ routes: list[BaseRoute] = [
     *provider_routes,
     *agent_routes,
     *token_routes,
+    *memory_routes,
+    *tool_routes,
     *admin_routes,
     *api_routes,
     *api_run_routes,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -22,9 +22,7 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=False, frozen=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=False, frozen=True)
 
     database_url: str = Field("", validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
@@ -38,15 +36,11 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"], validation_alias="ALLOWED_HOSTS"
     )
-    registration_invite_code: SecretStr | None = Field(
-        None, validation_alias="REGISTRATION_INVITE_CODE"
-    )
+    registration_invite_code: SecretStr | None = Field(None, validation_alias="REGISTRATION_INVITE_CODE")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="NOVA_MAX_BODY_BYTES")
     session_days: int = Field(30, ge=1, validation_alias="NOVA_SESSION_DAYS")
     secure_cookies: bool = Field(False, validation_alias="NOVA_SECURE_COOKIES")
-    login_attempts_per_account: int = Field(
-        10, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT"
-    )
+    login_attempts_per_account: int = Field(10, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT")
     login_attempts_per_ip: int = Field(30, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_IP")
     login_window_seconds: int = Field(900, ge=1, validation_alias="NOVA_LOGIN_WINDOW_SECONDS")
     log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
@@ -56,17 +50,24 @@ class Settings(BaseSettings):
     run_max_attempts: int = Field(3, ge=1, validation_alias="NOVA_RUN_MAX_ATTEMPTS")
     run_concurrency: int = Field(16, ge=1, validation_alias="NOVA_RUN_CONCURRENCY")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
-    provider_retry_base_seconds: float = Field(
-        1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS"
-    )
+    provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
     event_log_ttl_seconds: int = Field(3600, ge=1, validation_alias="NOVA_EVENT_LOG_TTL_SECONDS")
     sse_heartbeat_seconds: float = Field(15, gt=0, validation_alias="NOVA_SSE_HEARTBEAT_SECONDS")
-    sse_max_lifetime_seconds: float = Field(
-        300, gt=0, validation_alias="NOVA_SSE_MAX_LIFETIME_SECONDS"
+    sse_max_lifetime_seconds: float = Field(300, gt=0, validation_alias="NOVA_SSE_MAX_LIFETIME_SECONDS")
+    sse_send_timeout_seconds: float = Field(10, gt=0, validation_alias="NOVA_SSE_SEND_TIMEOUT_SECONDS")
+
+    # Tools.
+    searxng_url: str | None = Field(None, validation_alias=AliasChoices("SEARXNG_SERVER_URL", "SEARNGX_SERVER_URL"))
+    search_results: int = Field(
+        5, ge=1, le=50, validation_alias=AliasChoices("SEARXNG_NUM_RESULTS", "SEARNGX_NUM_RESULTS")
     )
-    sse_send_timeout_seconds: float = Field(
-        10, gt=0, validation_alias="NOVA_SSE_SEND_TIMEOUT_SECONDS"
+    judge0_url: str | None = Field(None, validation_alias="JUDGE0_SERVER_URL")
+    egress_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NOVA_EGRESS_ALLOWLIST"
     )
+    tool_timeout_seconds: float = Field(60, gt=0, validation_alias="NOVA_TOOL_TIMEOUT_SECONDS")
+    pause_hours: float = Field(24, gt=0, validation_alias="NOVA_PAUSE_HOURS")
+    subagent_max_depth: int = Field(3, ge=1, le=10, validation_alias="NOVA_SUBAGENT_MAX_DEPTH")
 
     # System LLM providers seeded from the environment (names kept from the seed project).
     ollama_server_url: str | None = Field(None, validation_alias="OLLAMA_SERVER_URL")
@@ -81,7 +82,7 @@ class Settings(BaseSettings):
     mistral_api_key: SecretStr | None = Field(None, validation_alias="MISTRAL_API_KEY")
     mistral_model: str | None = Field(None, validation_alias="MISTRAL_MODEL")
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "egress_allowlist", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

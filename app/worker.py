@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from arq import Worker
 from arq.connections import RedisSettings
+from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.utils import poll
 from arq.worker import check_health, func
@@ -25,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.context import AppContext, open_context
 from app.queue import QUEUE_NAME, RUN_JOB, WAKE_CHANNEL
-from app.runs.tasks import execute, run_job
+from app.runs.tasks import execute, expire_paused_runs, run_job
 from app.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 name=RUN_JOB,
                 timeout=job_timeout,
                 max_tries=settings.run_max_attempts + 1,
+            )
+        ],
+        "cron_jobs": [
+            cron(
+                cast(WorkerCoroutine, expire_paused_runs),
+                name="runs.expire_paused",
+                minute=set(range(60)),
+                run_at_startup=True,
             )
         ],
         "on_startup": startup,

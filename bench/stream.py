@@ -139,9 +139,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    provider = subprocess.Popen(
-        [sys.executable, "-m", "tests.fixtures.llm_server", str(port)], cwd=ROOT
-    )
+    provider = subprocess.Popen([sys.executable, "-m", "tests.fixtures.llm_server", str(port)], cwd=ROOT)
     provider_url = f"http://127.0.0.1:{port}/v1"
     redis_server = RedisServer().start()
     try:

@@ -20,8 +20,9 @@ from tests.fixtures.redis import RedisServer
 
 # Nova reads these from the environment; a developer's shell must not leak into tests.
 for _field in Settings.model_fields.values():
-    if isinstance(_field.validation_alias, str):
-        os.environ.pop(_field.validation_alias, None)
+    _alias = _field.validation_alias
+    for _name in [_alias] if isinstance(_alias, str) else getattr(_alias, "choices", []):
+        os.environ.pop(str(_name), None)
 
 
 @pytest.fixture(scope="session")
@@ -72,9 +73,7 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
 
 
 @pytest.fixture(params=["embedded", "scaled"])
-async def live(
-    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
-) -> AsyncIterator[LiveNova]:
+async def live(request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM) -> AsyncIterator[LiveNova]:
     """Nova as processes, seeded with a user, token, provider and agent; both modes."""
     async with start_live(request, request.param, tmp_path) as nova:
         await nova.seed(llm.base_url)

@@ -11,9 +11,7 @@ import httpx
 from tests.fixtures.server import ROOT, nova_command, nova_env, nova_serve
 
 
-def run_nova(
-    data_dir: Path, *args: str, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_nova(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         nova_command(*args), cwd=ROOT, env=nova_env(data_dir, **env), input=stdin,
         capture_output=True, text=True, timeout=120, check=False,
@@ -83,9 +81,7 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
         stdin="another password\n",
     )
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
-    token = run_nova(
-        tmp_path, "token", "create", "dev@example.com", "--name", "ci", "--scope", "read"
-    )
+    token = run_nova(tmp_path, "token", "create", "dev@example.com", "--name", "ci", "--scope", "read")
     assert token.returncode == 0, token.stderr
     secret = token.stdout.strip()
     assert secret.startswith("nova_")

@@ -54,9 +54,7 @@ def fill(path: str, ids: dict[str, uuid.UUID]) -> str:
     return path
 
 
-async def call(
-    client: httpx.AsyncClient, endpoint: Endpoint, url: str, headers: dict[str, str]
-) -> httpx.Response:
+async def call(client: httpx.AsyncClient, endpoint: Endpoint, url: str, headers: dict[str, str]) -> httpx.Response:
     if endpoint.method == "GET":
         return await client.get(url, headers=headers)
     if endpoint.is_api:  # a well-formed body, so only ownership can refuse it

@@ -62,9 +62,7 @@ def _credentials(user: User) -> AuthCredentials:
     return AuthCredentials(["authenticated", "admin"] if user.is_admin else ["authenticated"])
 
 
-def _current_user(
-    user: User, *, session_id: str | None = None, token_scope: str | None = None
-) -> CurrentUser:
+def _current_user(user: User, *, session_id: str | None = None, token_scope: str | None = None) -> CurrentUser:
     return CurrentUser(
         id=user.id,
         email=user.email,

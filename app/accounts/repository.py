@@ -29,9 +29,7 @@ async def count_active_admins(session: AsyncSession) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def get_live_session(
-    session: AsyncSession, session_id: str, now: datetime
-) -> tuple[UserSession, User] | None:
+async def get_live_session(session: AsyncSession, session_id: str, now: datetime) -> tuple[UserSession, User] | None:
     query = (
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)

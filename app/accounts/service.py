@@ -25,9 +25,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_user(
-    session: AsyncSession, email: str, password: str, role: Role = Role.USER
-) -> User:
+async def create_user(session: AsyncSession, email: str, password: str, role: Role = Role.USER) -> User:
     email = normalise_email(email)
     errors: dict[str, str] = {}
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
@@ -51,9 +49,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return user
 
 
-async def start_session(
-    session: AsyncSession, user: User, *, days: int, ip: str | None, user_agent: str | None
-) -> str:
+async def start_session(session: AsyncSession, user: User, *, days: int, ip: str | None, user_agent: str | None) -> str:
     """Create a login session and return the raw token for the cookie (stored hashed)."""
     token = new_token()
     session.add(
@@ -77,9 +73,7 @@ async def end_session(session: AsyncSession, session_id: str) -> None:
     await repository.delete_session(session, session_id)
 
 
-async def change_password(
-    session: AsyncSession, user_id: uuid.UUID, current: str, new: str, confirm: str
-) -> User:
+async def change_password(session: AsyncSession, user_id: uuid.UUID, current: str, new: str, confirm: str) -> User:
     """Change the password and end every session of the user (the caller starts a new one)."""
     user = await _user_or_404(session, user_id)
     errors: dict[str, str] = {}
@@ -113,9 +107,7 @@ async def suspend_by_email(session: AsyncSession, email: str) -> User:
     return await set_active(session, user.id, active=False)
 
 
-async def create_invite(
-    session: AsyncSession, created_by: uuid.UUID, days: int = INVITE_DAYS_DEFAULT
-) -> InviteCode:
+async def create_invite(session: AsyncSession, created_by: uuid.UUID, days: int = INVITE_DAYS_DEFAULT) -> InviteCode:
     if not 1 <= days <= 365:
         raise ValidationFailed({"days": "Choose between 1 and 365 days."})
     invite = InviteCode(
@@ -138,9 +130,7 @@ class Registration:
 async def register(session: AsyncSession, form: Registration, env_invite_code: str | None) -> User:
     """Create an account for a valid invite: an unused, unexpired code, or the env code."""
     invite = await repository.get_invite_by_code(session, form.invite_code)
-    env_match = bool(env_invite_code) and secrets.compare_digest(
-        form.invite_code.strip(), env_invite_code or ""
-    )
+    env_match = bool(env_invite_code) and secrets.compare_digest(form.invite_code.strip(), env_invite_code or "")
     if not env_match and (invite is None or not invite.usable()):
         raise ValidationFailed({"invite_code": "This invite code is not valid or was used."})
     user = await create_user(session, form.email, form.password)
@@ -156,9 +146,7 @@ class AdminCredentials:
     generated_password: str | None
 
 
-async def ensure_admin(
-    session: AsyncSession, email: str, password: str | None
-) -> AdminCredentials | None:
+async def ensure_admin(session: AsyncSession, email: str, password: str | None) -> AdminCredentials | None:
     """Create the first admin if there is none; returns what to tell the operator."""
     if await repository.count_active_admins(session) > 0:
         return None

@@ -43,7 +43,7 @@ async def login(request: Request) -> Response:
         user = await service.authenticate(session, email, form.get("password", ""))
         if user is not None:
             token = await _start_session(request, session, user)
-            await ensure_default_agent(session, user.id)
+            await ensure_default_agent(session, user.id, ctx.settings)
     if user is None:
         for key in keys:
             await ctx.login_limiter.record_failure(key)
@@ -83,11 +83,9 @@ async def register(request: Request) -> Response:
     )
     try:
         async with ctx.db.transaction() as session:
-            user = await service.register(
-                session, registration, env_code.get_secret_value() if env_code else None
-            )
+            user = await service.register(session, registration, env_code.get_secret_value() if env_code else None)
             token = await _start_session(request, session, user)
-            await ensure_default_agent(session, user.id)
+            await ensure_default_agent(session, user.id, ctx.settings)
     except ValidationFailed as exc:
         context = {"form": {**form, "password": ""}, "errors": exc.errors}
         return render(request, "accounts/register.html", context, status_code=400)
@@ -116,9 +114,7 @@ async def change_password(request: Request) -> Response:
             )
             token = await _start_session(request, session, user)
     except ValidationFailed as exc:
-        return render(
-            request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400
-        )
+        return render(request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400)
     response = render(request, "accounts/account.html", {"form": {}, "errors": {}, "saved": True})
     _set_session_cookie(request, response, token)
     return response

@@ -38,9 +38,7 @@ async def create_user(request: Request) -> Response:
     role = Role.ADMIN if form.get("role") == Role.ADMIN.value else Role.USER
     try:
         async with app_context(request).db.transaction() as session:
-            await accounts.create_user(
-                session, form.get("email", ""), form.get("password", ""), role
-            )
+            await accounts.create_user(session, form.get("email", ""), form.get("password", ""), role)
     except ValidationFailed as exc:
         return await _users_page(request, 400, form={**form, "password": ""}, errors=exc.errors)
     return redirect(request, str(request.url_for("admin:users")))

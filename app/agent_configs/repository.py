@@ -12,11 +12,7 @@ from app.models import Agent
 
 
 async def list_agents(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[Agent]:
-    query = (
-        select(Agent)
-        .where(Agent.owner_id == owner_id)
-        .order_by(Agent.is_default.desc(), Agent.name)
-    )
+    query = select(Agent).where(Agent.owner_id == owner_id).order_by(Agent.is_default.desc(), Agent.name)
     return (await session.scalars(query)).all()
 
 
@@ -24,9 +20,7 @@ async def count_agents(session: AsyncSession, owner_id: uuid.UUID) -> int:
     return int(await session.scalar(select(func.count()).where(Agent.owner_id == owner_id)) or 0)
 
 
-async def get_agent(
-    session: AsyncSession, owner_id: uuid.UUID, agent_id: uuid.UUID
-) -> Agent | None:
+async def get_agent(session: AsyncSession, owner_id: uuid.UUID, agent_id: uuid.UUID) -> Agent | None:
     query = select(Agent).where(Agent.id == agent_id, Agent.owner_id == owner_id)
     return await session.scalar(query)
 

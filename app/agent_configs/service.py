@@ -10,18 +10,21 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agent_configs import repository
+from app.agent_configs import repository, toolset
 from app.errors import NotFound, require
 from app.models import Agent
 from app.models.agent import DEFAULT_RECURSION_LIMIT
 from app.providers import repository as providers
+from app.settings import Settings
 
 NumberT = TypeVar("NumberT", int, float)
 
 DEFAULT_AGENT_NAME = "Nova"
 DEFAULT_AGENT_INSTRUCTIONS = (
     "You are Nova, a helpful assistant. Answer clearly and concisely, and say so when you "
-    "are not sure."
+    "are not sure. Use your tools when they help: check the date before reasoning about "
+    "time, search and read the web for current facts, run code for calculations, and save "
+    "to memory what the user asks you to remember."
 )
 
 
@@ -34,6 +37,8 @@ class AgentInput:
     temperature: str
     recursion_limit: str
     is_default: bool
+    usable_as_tool: bool = False
+    tool_description: str = ""
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> AgentInput:
@@ -45,6 +50,8 @@ class AgentInput:
             temperature=form.get("temperature", "").strip() or "0.7",
             recursion_limit=form.get("recursion_limit", "").strip() or str(DEFAULT_RECURSION_LIMIT),
             is_default=form.get("is_default") == "on",
+            usable_as_tool=form.get("usable_as_tool") == "on",
+            tool_description=form.get("tool_description", "").strip(),
         )
 
 
@@ -80,15 +87,15 @@ async def create_agent(session: AsyncSession, owner_id: uuid.UUID, data: AgentIn
         temperature=temperature,
         recursion_limit=limit,
         is_default=is_default,
+        usable_as_tool=data.usable_as_tool,
+        tool_description=data.tool_description,
     )
     session.add(agent)
     await session.flush()
     return agent
 
 
-async def update_agent(
-    session: AsyncSession, owner_id: uuid.UUID, agent: Agent, data: AgentInput
-) -> Agent:
+async def update_agent(session: AsyncSession, owner_id: uuid.UUID, agent: Agent, data: AgentInput) -> Agent:
     """The slug stays as it was: integrations address agents by it."""
     provider_id, model, temperature, limit = await _validate(session, owner_id, data, agent)
     if data.is_default and not agent.is_default:
@@ -100,6 +107,8 @@ async def update_agent(
     agent.model = model
     agent.temperature = temperature
     agent.recursion_limit = limit
+    agent.usable_as_tool = data.usable_as_tool
+    agent.tool_description = data.tool_description
     return agent
 
 
@@ -107,27 +116,34 @@ async def delete_agent(session: AsyncSession, agent: Agent) -> None:
     await session.delete(agent)
 
 
-async def ensure_default_agent(session: AsyncSession, owner_id: uuid.UUID) -> Agent | None:
+async def ensure_default_agent(
+    session: AsyncSession, owner_id: uuid.UUID, settings: Settings | None = None
+) -> Agent | None:
     """Give a user with no agent the default "Nova" agent, once a usable provider exists."""
     if await repository.count_agents(session, owner_id) > 0:
         return None
+    return await create_default_agent(session, owner_id, settings)
+
+
+async def create_default_agent(session: AsyncSession, owner_id: uuid.UUID, settings: Settings | None) -> Agent | None:
+    """The "Nova" agent with the default tools; re-creating it resets an existing one."""
     usable = await providers.list_usable(session, owner_id)
     if not usable:
         return None
     provider = usable[0]
-    agent = Agent(
-        owner_id=owner_id,
-        name=DEFAULT_AGENT_NAME,
-        slug=slugify(DEFAULT_AGENT_NAME),
-        instructions=DEFAULT_AGENT_INSTRUCTIONS,
-        provider_id=provider.id,
-        model=provider.default_model,
-        temperature=0.7,
-        recursion_limit=DEFAULT_RECURSION_LIMIT,
-        is_default=True,
-    )
-    session.add(agent)
+    agent = await repository.get_by_slug(session, owner_id, slugify(DEFAULT_AGENT_NAME))
+    if agent is None:
+        await repository.clear_default(session, owner_id)
+        agent = Agent(owner_id=owner_id, name=DEFAULT_AGENT_NAME, slug=slugify(DEFAULT_AGENT_NAME),
+                      is_default=True)  # fmt: skip
+        session.add(agent)
+    agent.instructions = DEFAULT_AGENT_INSTRUCTIONS
+    agent.provider_id = agent.provider_id or provider.id
+    agent.model = agent.model or provider.default_model
+    agent.temperature = 0.7
+    agent.recursion_limit = DEFAULT_RECURSION_LIMIT
     await session.flush()
+    await toolset.set_tools(session, agent, await toolset.default_tools(session, owner_id, settings))
     return agent
 
 
@@ -163,6 +179,8 @@ async def _validate(
         errors["recursion_limit"] = "Enter a whole number of steps between 1 and 200."
     if len(data.model) > 200:
         errors["model"] = "Model names are at most 200 characters."
+    if data.usable_as_tool and not data.tool_description:
+        errors["tool_description"] = "Describe what this agent does, so other agents know when to ask it."
     require(errors)
     assert provider is not None and temperature is not None and limit is not None
     return provider.id, data.model or provider.default_model, temperature, limit

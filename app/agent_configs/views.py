@@ -1,4 +1,4 @@
-"""Agent pages: list, create, edit, delete, and re-create the default agent."""
+"""Agent pages: list, create, edit (tools, sub-agents), delete, re-create the default."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.agent_configs import service
+from app.agent_configs import service, toolset
 from app.agent_configs.service import AgentInput
 from app.errors import ValidationFailed
 from app.models import Agent
 from app.providers import service as providers
+from app.tools import repository as tool_rows
+from app.tools import service as tools
+from app.tools.sandboxes import available_sandbox
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
-from app.web.forms import read_form
+from app.web.forms import read_form_lists
 from app.web.htmx import redirect
 from app.web.templates import render
 
@@ -29,8 +32,17 @@ async def _form_context(
     errors: dict[str, str],
     agent: Agent | None,
 ) -> dict[str, Any]:
-    usable = await providers.list_usable(session, current_user(request).id)
-    return {"form": form, "errors": errors, "agent": agent, "providers": usable}
+    ctx, user_id = app_context(request), current_user(request).id
+    env = tools.environment(ctx.settings, await tools.load_settings(session, ctx.secretbox, user_id),
+                            available_sandbox(ctx.settings))  # fmt: skip
+    candidates = [a for a in await service.list_agents(session, user_id)
+                  if a.usable_as_tool and (agent is None or a.id != agent.id)]  # fmt: skip
+    return {
+        "form": form, "errors": errors, "agent": agent,
+        "providers": await providers.list_usable(session, user_id),
+        "tool_statuses": tools.statuses(await tools.catalog(session), env),
+        "subagent_candidates": candidates,
+    }  # fmt: skip
 
 
 def _agent_id(request: Request) -> uuid.UUID:
@@ -43,13 +55,19 @@ async def list_agents(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         agents = await service.list_agents(session, current_user(request).id)
         usable = await providers.list_usable(session, current_user(request).id)
+        tool_names = {a.id: [t.tool_name for t in await tool_rows.agent_tools(session, a.id)] for a in agents}
     names = {p.id: p.name for p in usable}
-    return render(request, "agents/list.html", {"agents": agents, "provider_names": names})
+    return render(
+        request,
+        "agents/list.html",
+        {"agents": agents, "provider_names": names, "tool_names": tool_names},
+    )
 
 
 @login_required
 async def new_agent(request: Request) -> Response:
-    form = {"temperature": "0.7", "recursion_limit": "25"}
+    form: dict[str, Any] = {"temperature": "0.7", "recursion_limit": "25", "tools": ["datetime_now"],
+                            "ask_first": [], "subagents": []}  # fmt: skip
     async with app_context(request).db.transaction() as session:
         context = await _form_context(session, request, form, {}, None)
     if context["providers"]:
@@ -57,50 +75,57 @@ async def new_agent(request: Request) -> Response:
     return render(request, "agents/form.html", context)
 
 
-@login_required
-async def create_agent(request: Request) -> Response:
-    form = await read_form(request)
+async def _save(request: Request, agent_id: uuid.UUID | None) -> Response:
+    form, lists = await read_form_lists(request)
+    user_id = current_user(request).id
     async with app_context(request).db.transaction() as session:
+        agent = await service.get_agent(session, user_id, agent_id) if agent_id else None
         try:
-            await service.create_agent(
-                session, current_user(request).id, AgentInput.from_form(form)
-            )
+            # Everything is validated before the first write, so a refusal changes nothing.
+            data = AgentInput.from_form(form)
+            chosen = toolset.chosen_tools(lists, await tools.catalog(session))
+            if agent is None:
+                agent = await service.create_agent(session, user_id, data)
+            else:
+                await service.update_agent(session, user_id, agent, data)
+            await toolset.set_subagents(session, user_id, agent, lists.get("subagents", []))
+            await toolset.set_tools(session, agent, chosen)
         except ValidationFailed as exc:
-            context = await _form_context(session, request, form, exc.errors, None)
+            await session.rollback()
+            form_values = {**form, "tools": lists.get("tools", []), "ask_first": lists.get("ask_first", []),
+                           "subagents": lists.get("subagents", [])}  # fmt: skip
+            kept = await service.get_agent(session, user_id, agent_id) if agent_id else None
+            context = await _form_context(session, request, form_values, exc.errors, kept)
             return render(request, "agents/form.html", context, status_code=400)
     return redirect(request, str(request.url_for("agents:list")))
+
+
+@login_required
+async def create_agent(request: Request) -> Response:
+    return await _save(request, None)
+
+
+@login_required
+async def update_agent(request: Request) -> Response:
+    return await _save(request, _agent_id(request))
 
 
 @login_required
 async def edit_agent(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         agent = await service.get_agent(session, current_user(request).id, _agent_id(request))
+        enabled = await tool_rows.agent_tools(session, agent.id)
         form = {
-            "name": agent.name,
-            "instructions": agent.instructions,
-            "provider_id": str(agent.provider_id or ""),
-            "model": agent.model,
-            "temperature": str(agent.temperature),
-            "recursion_limit": str(agent.recursion_limit),
+            "name": agent.name, "instructions": agent.instructions,
+            "provider_id": str(agent.provider_id or ""), "model": agent.model,
+            "temperature": str(agent.temperature), "recursion_limit": str(agent.recursion_limit),
             "is_default": "on" if agent.is_default else "",
-        }
+            "usable_as_tool": "on" if agent.usable_as_tool else "", "tool_description": agent.tool_description,
+            "tools": [t.tool_name for t in enabled], "ask_first": [t.tool_name for t in enabled if t.ask_first],
+            "subagents": [str(i) for i in await tool_rows.subagent_ids(session, agent.id)],
+        }  # fmt: skip
         context = await _form_context(session, request, form, {}, agent)
     return render(request, "agents/form.html", context)
-
-
-@login_required
-async def update_agent(request: Request) -> Response:
-    form = await read_form(request)
-    user_id = current_user(request).id
-    async with app_context(request).db.transaction() as session:
-        agent = await service.get_agent(session, user_id, _agent_id(request))
-        try:
-            # Validation runs before any change, so a refused form leaves the agent as it was.
-            await service.update_agent(session, user_id, agent, AgentInput.from_form(form))
-        except ValidationFailed as exc:
-            context = await _form_context(session, request, form, exc.errors, agent)
-            return render(request, "agents/form.html", context, status_code=400)
-    return redirect(request, str(request.url_for("agents:list")))
 
 
 @login_required
@@ -113,19 +138,13 @@ async def delete_agent(request: Request) -> Response:
 
 @login_required
 async def restore_default(request: Request) -> Response:
-    async with app_context(request).db.transaction() as session:
-        created = await service.ensure_default_agent(session, current_user(request).id)
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
+        created = await service.create_default_agent(session, current_user(request).id, ctx.settings)
     if created is None:
-        return render(
-            request,
-            "errors/error.html",
-            {
-                "status": 409,
-                "title": "Nothing to create",
-                "detail": "You already have agents, or no provider is set up yet.",
-            },
-            status_code=409,
-        )
+        detail = "Set up a provider first: the default agent needs one."
+        return render(request, "errors/error.html", {"status": 409, "title": "No provider yet", "detail": detail},
+                      status_code=409)  # fmt: skip
     return redirect(request, str(request.url_for("agents:list")))
 
 

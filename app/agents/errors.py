@@ -42,13 +42,9 @@ def classify(exc: BaseException, base_url: str, model: str) -> ProviderFailure:
     if status is not None and status >= 500:
         return ProviderFailure(f"The provider failed with HTTP {status}.", True, "server")
     if status is not None and status >= 400:
-        return ProviderFailure(
-            f"The provider refused the request (HTTP {status}).", False, "request"
-        )
+        return ProviderFailure(f"The provider refused the request (HTTP {status}).", False, "request")
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
-        return ProviderFailure(
-            f"The provider at {base_url} did not answer in time.", True, "unreachable"
-        )
+        return ProviderFailure(f"The provider at {base_url} did not answer in time.", True, "unreachable")
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
         return ProviderFailure(f"The provider is unreachable at {base_url}.", True, "unreachable")
     return ProviderFailure(f"The model call failed: {type(exc).__name__}.", False, "unknown")

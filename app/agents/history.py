@@ -18,9 +18,7 @@ class Turn:
     content: str
 
 
-def fit_history(
-    instructions: str, turns: Sequence[Turn], max_context_tokens: int
-) -> list[BaseMessage]:
+def fit_history(instructions: str, turns: Sequence[Turn], max_context_tokens: int) -> list[BaseMessage]:
     system = [SystemMessage(instructions)] if instructions.strip() else []
     conversation: list[BaseMessage] = [
         HumanMessage(t.content) if t.role == "user" else AIMessage(t.content) for t in turns

@@ -20,9 +20,7 @@ class ProviderConfig:
 
     def __repr__(self) -> str:
         # Keeps the key out of logs and tracebacks that print the config.
-        return (
-            f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
-        )
+        return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
 
 
 def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> BaseChatModel:

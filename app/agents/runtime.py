@@ -1,18 +1,32 @@
-"""Build the agent graph for a run and stream its reply."""
+"""Build the agent graph for a run and stream its reply, its steps and any pause."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain.agents import create_agent
+from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import LLMResult
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
 
 from app.agents.errors import ProviderFailure, classify
 from app.agents.history import Turn, fit_history
 from app.agents.llm import ProviderConfig, build_chat_model
+from app.agents.tools.context import Emit
+
+
+@dataclass(frozen=True)
+class EnabledTool:
+    name: str
+    ask_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,8 @@ class AgentSpec:
     instructions: str
     temperature: float
     recursion_limit: int
+    tools: tuple[EnabledTool, ...] = ()
+    name: str = "Nova"
 
 
 @dataclass(frozen=True)
@@ -29,20 +45,59 @@ class Usage:
     completion_tokens: int
 
 
-async def stream_reply(spec: AgentSpec, turns: Sequence[Turn]) -> AsyncIterator[str | Usage]:
-    """Text deltas as the model writes them, then its token usage if reported.
+@dataclass(frozen=True)
+class Paused:
+    """The graph stopped at an interrupt: a question or an approval for the user."""
+
+    request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GraphSession:
+    """Where the graph keeps its state between a pause and the resume."""
+
+    checkpointer: BaseCheckpointSaver[Any]
+    thread_key: str
+
+
+async def stream_reply(
+    spec: AgentSpec,
+    turns: Sequence[Turn],
+    *,
+    tools: Sequence[BaseTool] = (),
+    session: GraphSession | None = None,
+    resume: Any = None,
+    emit: Emit | None = None,
+    continue_from_checkpoint: bool = False,
+) -> AsyncIterator[str | Usage | Paused]:
+    """Text deltas as the model writes them, its token usage, and a Paused if it waits.
 
     Raises ProviderFailure for anything the provider did wrong.
     """
-    messages = fit_history(spec.instructions, turns, spec.provider.max_context_tokens)
-    graph = create_agent(build_chat_model(spec.provider, temperature=spec.temperature), tools=[])
+    model = build_chat_model(spec.provider, temperature=spec.temperature)
+    graph = create_agent(model, tools=list(tools), checkpointer=session.checkpointer if session else None)
+    config = RunnableConfig(recursion_limit=spec.recursion_limit)
+    if session is not None:
+        config["configurable"] = {"thread_id": session.thread_key}
+    if emit is not None:
+        config["callbacks"] = [ModelSteps(emit)]
+    graph_input: Any
+    if continue_from_checkpoint and session is not None:
+        graph_input = None  # a retry: go on from the last step the checkpointer saved
+    elif resume is not None:
+        graph_input = Command(resume=resume)
+    else:
+        graph_input = {"messages": fit_history(spec.instructions, turns, spec.provider.max_context_tokens)}
     usage = Usage(0, 0)
     try:
-        async for chunk, _meta in graph.astream(
-            cast(Any, {"messages": messages}),
-            stream_mode="messages",
-            config=RunnableConfig(recursion_limit=spec.recursion_limit),
-        ):
+        async for mode, payload in graph.astream(cast(Any, graph_input), config, stream_mode=["messages", "updates"]):
+            if mode == "updates" and isinstance(payload, dict) and "__interrupt__" in payload:
+                interrupts = payload["__interrupt__"]
+                yield Paused(dict(interrupts[0].value))
+                return
+            if mode != "messages":
+                continue
+            chunk = payload[0] if isinstance(payload, tuple) else payload
             if not isinstance(chunk, AIMessageChunk):
                 continue
             if text := _text_of(chunk):
@@ -55,6 +110,13 @@ async def stream_reply(spec: AgentSpec, turns: Sequence[Turn]) -> AsyncIterator[
     except ProviderFailure:
         raise
     except Exception as exc:
+        from langgraph.errors import GraphRecursionError
+
+        if isinstance(exc, GraphRecursionError):
+            raise ProviderFailure(
+                f"The agent took more than {spec.recursion_limit} steps and was stopped.",
+                False, "recursion",
+            ) from exc  # fmt: skip
         raise classify(exc, spec.provider.base_url, spec.provider.model) from exc
     if usage.prompt_tokens or usage.completion_tokens:
         yield usage
@@ -64,6 +126,36 @@ def _text_of(chunk: AIMessageChunk) -> str:
     content = chunk.content
     if isinstance(content, str):
         return content
-    return "".join(
-        part.get("text", "") if isinstance(part, dict) else str(part) for part in content
-    )
+    return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+
+
+class ModelSteps(AsyncCallbackHandler):
+    """Each model call as a trace step: duration and tokens."""
+
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
+        self.started: dict[uuid.UUID, float] = {}
+
+    async def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, *, run_id: uuid.UUID,
+                                  **kwargs: Any) -> None:  # fmt: skip
+        self.started[run_id] = time.monotonic()
+
+    async def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+        began = self.started.pop(run_id, time.monotonic())
+        tokens = (response.llm_output or {}).get("token_usage") or {}
+        usage = _usage_of(response) or tokens
+        await self.emit("model.finished", {
+            "duration_ms": int((time.monotonic() - began) * 1000),
+            "prompt_tokens": usage.get("input_tokens", usage.get("prompt_tokens")),
+            "completion_tokens": usage.get("output_tokens", usage.get("completion_tokens")),
+        })  # fmt: skip
+
+
+def _usage_of(response: LLMResult) -> dict[str, Any] | None:
+    for generations in response.generations:
+        for generation in generations:
+            message = getattr(generation, "message", None)
+            usage = getattr(message, "usage_metadata", None)
+            if usage:
+                return dict(usage)
+    return None

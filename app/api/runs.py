@@ -44,6 +44,8 @@ def run_json(run: Run, reply: dict[str, Any] | None) -> dict[str, Any]:
         "first_token_at": iso(run.first_token_at),
         "finished_at": iso(run.finished_at),
         "usage": usage,
+        "waiting_for": (run.pending or {}).get("request") if run.status.value == "waiting" else None,
+        "waiting_until": iso(run.waiting_until),
         "message": reply,
     }
 
@@ -90,19 +92,33 @@ async def cancel_run(request: Request) -> Response:
 
 
 @login_required
+async def answer_run(request: Request) -> Response:
+    """Answer a paused run: {"answer": "..."} to a question, {"approve": true|false} to an approval."""
+    body = await json_body(request)
+    if isinstance(body.get("approve"), bool):
+        value: Any = {"approved": body["approve"]}
+    elif isinstance(body.get("answer"), str) and body["answer"].strip():
+        value = body["answer"].strip()
+    else:
+        raise ValidationFailed({"answer": 'Send {"answer": "..."} or {"approve": true|false}.'})
+    run_id: uuid.UUID = request.path_params["run_id"]
+    try:
+        await service.answer(app_context(request), current_user(request).id, run_id, value)
+    except QueueUnavailable:
+        return problem(503, service.QUEUE_DOWN_MESSAGE)
+    return JSONResponse(await _run_payload(request, run_id), status_code=202)
+
+
+@login_required
 async def run_events(request: Request) -> Response:
     ctx = app_context(request)
-    opened = await open_run_stream(
-        ctx, current_user(request).id, request.path_params["run_id"], resume_after(request)
-    )
+    opened = await open_run_stream(ctx, current_user(request).id, request.path_params["run_id"], resume_after(request))
     if opened.events is None:
         return Response(status_code=204)
     return sse_response(_json_frames(str(opened.run.id), opened.events), ctx.settings)
 
 
-async def _json_frames(
-    run_id: str, events: AsyncIterator[RunEvent]
-) -> AsyncIterator[ServerSentEvent]:
+async def _json_frames(run_id: str, events: AsyncIterator[RunEvent]) -> AsyncIterator[ServerSentEvent]:
     import json
 
     async for event in events:
@@ -119,4 +135,5 @@ routes = [
     Route("/api/v1/runs/{run_id:uuid}", get_run, methods=["GET"], name="api:run"),
     Route("/api/v1/runs/{run_id:uuid}/cancel", cancel_run, methods=["POST"], name="api:cancel_run"),
     Route("/api/v1/runs/{run_id:uuid}/events", run_events, methods=["GET"], name="api:run_events"),
+    Route("/api/v1/runs/{run_id:uuid}/answer", answer_run, methods=["POST"], name="api:answer_run"),
 ]  # fmt: skip

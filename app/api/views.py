@@ -50,7 +50,7 @@ async def me(request: Request) -> Response:
 @login_required
 async def list_agents(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
-        await agent_configs.ensure_default_agent(session, current_user(request).id)
+        await agent_configs.ensure_default_agent(session, current_user(request).id, app_context(request).settings)
         agents = await agent_configs.list_agents(session, current_user(request).id)
     return JSONResponse({"data": [agent_json(agent) for agent in agents]})
 

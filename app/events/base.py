@@ -27,9 +27,7 @@ class RunEvent:
         return self.type in TERMINAL_TYPES
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"id": self.id, "type": self.type, "data": self.data}, separators=(",", ":")
-        )
+        return json.dumps({"id": self.id, "type": self.type, "data": self.data}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> RunEvent:

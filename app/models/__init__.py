@@ -1,16 +1,22 @@
 """All tables; importing this package registers every model on Base.metadata."""
 
 from app.models.agent import Agent
+from app.models.memory import Memory
 from app.models.provider import Provider, ProviderKind
 from app.models.run import Run, RunStatus
 from app.models.thread import FinishReason, Message, MessageRole, Thread
+from app.models.tool import AgentSubagent, AgentTool, CustomTool, ToolSetting
 from app.models.user import ApiToken, InviteCode, Role, TokenScope, User, UserSession
 
 __all__ = [
     "Agent",
+    "AgentSubagent",
+    "AgentTool",
     "ApiToken",
+    "CustomTool",
     "FinishReason",
     "InviteCode",
+    "Memory",
     "Message",
     "MessageRole",
     "Provider",
@@ -20,6 +26,7 @@ __all__ = [
     "RunStatus",
     "Thread",
     "TokenScope",
+    "ToolSetting",
     "User",
     "UserSession",
 ]

@@ -35,9 +35,7 @@ PROVIDER_LABELS = {
 class Provider(IdMixin, CreatedMixin, Base):
     __tablename__ = "providers"
 
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[ProviderKind] = mapped_column(
         Enum(

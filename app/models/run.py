@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Text, text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, CreatedMixin, IdMixin, UTCDateTime
@@ -15,6 +16,7 @@ from app.db import Base, CreatedMixin, IdMixin, UTCDateTime
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    WAITING = "waiting"  # paused for the user's answer or approval
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -25,7 +27,7 @@ class RunStatus(enum.StrEnum):
 
 
 TERMINAL_STATUSES = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
-_ACTIVE = text("status IN ('queued', 'running')")
+_ACTIVE = text("status IN ('queued', 'running', 'waiting')")
 
 
 class Run(IdMixin, CreatedMixin, Base):
@@ -42,15 +44,11 @@ class Run(IdMixin, CreatedMixin, Base):
         Index("ix_runs_thread_created", "thread_id", "created_at"),
     )
 
-    owner_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     status: Mapped[RunStatus] = mapped_column(
-        Enum(
-            RunStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        ),
+        Enum(RunStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=RunStatus.QUEUED,
     )
     error: Mapped[str | None] = mapped_column(Text)
@@ -60,5 +58,10 @@ class Run(IdMixin, CreatedMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the paused run asks (question or approval), and until when it waits.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The execution trace (model calls, tool calls, sub-agents), kept once the run ends.
+    trace: Mapped[list[Any] | None] = mapped_column(JSON)
     prompt_tokens: Mapped[int | None] = mapped_column()
     completion_tokens: Mapped[int | None] = mapped_column()

@@ -52,9 +52,7 @@ class Message(IdMixin, CreatedMixin, Base):
     content: Mapped[str] = mapped_column(Text)
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     # Unique: a run's reply is persisted exactly once, whatever retries happen.
-    run_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("runs.id", ondelete="SET NULL"), unique=True
-    )
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), unique=True)
     finish_reason: Mapped[FinishReason | None] = mapped_column(
         Enum(
             FinishReason,

@@ -45,9 +45,7 @@ class UserSession(CreatedMixin, Base):
 
     # sha256 of the random session token; the token itself lives only in the cookie.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
@@ -57,14 +55,10 @@ class InviteCode(IdMixin, CreatedMixin, Base):
     __tablename__ = "invite_codes"
 
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    used_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    used_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     def usable(self, now: datetime | None = None) -> bool:
         return self.used_at is None and self.expires_at > (now or utcnow())
@@ -74,16 +68,12 @@ class ApiToken(IdMixin, CreatedMixin, Base):
     __tablename__ = "api_tokens"
     __table_args__ = (UniqueConstraint("user_id", "name"),)
 
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, so a person can tell tokens apart without the secret.
     hint: Mapped[str] = mapped_column(String(16))
     scope: Mapped[TokenScope] = mapped_column(
-        Enum(
-            TokenScope, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]
-        )
+        Enum(TokenScope, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])
     )
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

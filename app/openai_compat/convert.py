@@ -62,9 +62,7 @@ def completion_id(run_id: str) -> str:
     return "chatcmpl-" + run_id.replace("-", "")
 
 
-def chunk(
-    run_id: str, model: str, delta: dict[str, Any], finish: str | None = None
-) -> dict[str, Any]:
+def chunk(run_id: str, model: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     return {
         "id": completion_id(run_id),
         "object": "chat.completion.chunk",

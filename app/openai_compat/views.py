@@ -38,7 +38,7 @@ THREAD_HEADER = "X-Nova-Thread-Id"
 @login_required
 async def list_models(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
-        await agent_configs.ensure_default_agent(session, current_user(request).id)
+        await agent_configs.ensure_default_agent(session, current_user(request).id, app_context(request).settings)
         found = await agent_configs.list_agents(session, current_user(request).id)
     data = [{"id": a.slug, "object": "model", "created": int(a.created_at.timestamp()),
              "owned_by": "nova", "name": a.name} for a in found]  # fmt: skip
@@ -74,9 +74,7 @@ async def chat_completions(request: Request) -> Response:
     return await _wait_for_completion(run_id, chat, events, headers)
 
 
-async def _thread_for(
-    ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest
-) -> uuid.UUID:
+async def _thread_for(ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest) -> uuid.UUID:
     """The thread named by the header, or a new one holding the history sent along."""
     async with ctx.db.transaction() as session:
         if await agents.get_by_slug(session, user_id, chat.model) is None:
@@ -87,9 +85,7 @@ async def _thread_for(
                 return (await threads.get_thread(session, user_id, uuid.UUID(named))).id
             except ValueError:
                 raise NotFound(named) from None
-        thread = await threads.create_thread(
-            session, user_id, chat.prompt.splitlines()[0] if chat.prompt else ""
-        )
+        thread = await threads.create_thread(session, user_id, chat.prompt.splitlines()[0] if chat.prompt else "")
         await threads.import_history(session, thread, chat.history)
         return thread.id
 
@@ -108,9 +104,7 @@ async def _stream_chunks(
             yield frame(convert.chunk(run_id, chat.model, {"content": event.data.get("text", "")}))
         elif event.type == "run.restarted" and sent_text:
             # OpenAI's protocol cannot take text back: say so instead of sending it twice.
-            yield frame(
-                _error_body("The reply restarted after a failure; the thread has the full answer.")
-            )
+            yield frame(_error_body("The reply restarted after a failure; the thread has the full answer."))
             break
         elif event.type == "run.failed":
             yield frame(_error_body(str(event.data.get("error", "The run failed."))))
@@ -124,9 +118,7 @@ async def _stream_chunks(
 
 
 def _error_body(message: str) -> dict[str, Any]:
-    return {
-        "error": {"message": message, "type": "server_error", "param": None, "code": "run_failed"}
-    }
+    return {"error": {"message": message, "type": "server_error", "param": None, "code": "run_failed"}}
 
 
 async def _wait_for_completion(
@@ -134,9 +126,7 @@ async def _wait_for_completion(
 ) -> Response:
     async for event in events:
         if event.type == "run.failed":
-            response = openai_error(
-                502, str(event.data.get("error", "The run failed.")), code="run_failed"
-            )
+            response = openai_error(502, str(event.data.get("error", "The run failed.")), code="run_failed")
             response.headers.update(headers)
             return response
         if event.terminal:

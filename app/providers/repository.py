@@ -16,24 +16,16 @@ def _visible_to(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 async def list_usable(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Provider]:
-    query = (
-        select(Provider)
-        .where(_visible_to(user_id))
-        .order_by(Provider.owner_id.is_(None), Provider.name)
-    )
+    query = select(Provider).where(_visible_to(user_id)).order_by(Provider.owner_id.is_(None), Provider.name)
     return (await session.scalars(query)).all()
 
 
-async def get_usable(
-    session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID
-) -> Provider | None:
+async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID) -> Provider | None:
     query = select(Provider).where(Provider.id == provider_id, _visible_to(user_id))
     return await session.scalar(query)
 
 
-async def get_owned(
-    session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID
-) -> Provider | None:
+async def get_owned(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID) -> Provider | None:
     query = select(Provider).where(Provider.id == provider_id, Provider.owner_id == user_id)
     return await session.scalar(query)
 
@@ -43,8 +35,6 @@ async def get_system(session: AsyncSession, provider_id: uuid.UUID) -> Provider 
     return await session.scalar(query)
 
 
-async def get_by_name(
-    session: AsyncSession, owner_id: uuid.UUID | None, name: str
-) -> Provider | None:
+async def get_by_name(session: AsyncSession, owner_id: uuid.UUID | None, name: str) -> Provider | None:
     owner = Provider.owner_id.is_(None) if owner_id is None else Provider.owner_id == owner_id
     return await session.scalar(select(Provider).where(owner, Provider.name == name))

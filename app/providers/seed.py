@@ -60,9 +60,7 @@ def seeded_providers(settings: Settings) -> list[ProviderInput]:
     return seeds
 
 
-def _seed(
-    name: str, kind: ProviderKind, url: str, key: str, model: str, context: int | None
-) -> ProviderInput:
+def _seed(name: str, kind: ProviderKind, url: str, key: str, model: str, context: int | None) -> ProviderInput:
     return ProviderInput(name, kind.value, url, key, model, str(context or 8192))
 
 

@@ -57,9 +57,7 @@ async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uui
     return provider
 
 
-async def get_manageable(
-    session: AsyncSession, user_id: uuid.UUID, is_admin: bool, provider_id: uuid.UUID
-) -> Provider:
+async def get_manageable(session: AsyncSession, user_id: uuid.UUID, is_admin: bool, provider_id: uuid.UUID) -> Provider:
     """A provider this user may edit: their own, or a system one for an admin."""
     provider = await repository.get_owned(session, user_id, provider_id)
     if provider is None and is_admin:
@@ -87,9 +85,7 @@ async def create_provider(
     return provider
 
 
-async def update_provider(
-    session: AsyncSession, box: SecretBox, provider: Provider, data: ProviderInput
-) -> Provider:
+async def update_provider(session: AsyncSession, box: SecretBox, provider: Provider, data: ProviderInput) -> Provider:
     """Blank API key keeps the stored one, since the form never shows it back."""
     kind, context_tokens = await _validate(session, provider.owner_id, data, existing=provider)
     provider.name = data.name

@@ -23,9 +23,7 @@ from app.web.templates import render
 KINDS = [(kind.value, kind.label) for kind in ProviderKind]
 
 
-def _form_context(
-    form: dict[str, Any], errors: dict[str, str], provider: Provider | None
-) -> dict[str, Any]:
+def _form_context(form: dict[str, Any], errors: dict[str, str], provider: Provider | None) -> dict[str, Any]:
     defaults = {kind.value: url for kind, url in DEFAULT_BASE_URLS.items()}
     return {
         "form": form,
@@ -74,9 +72,7 @@ async def create_provider(request: Request) -> Response:
 async def edit_provider(request: Request) -> Response:
     user = current_user(request)
     async with app_context(request).db.transaction() as session:
-        provider = await service.get_manageable(
-            session, user.id, user.is_admin, _provider_id(request)
-        )
+        provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
     form = {
         "name": provider.name,
         "kind": provider.kind.value,
@@ -93,12 +89,8 @@ async def update_provider(request: Request) -> Response:
     form = await read_form(request)
     try:
         async with ctx.db.transaction() as session:
-            provider = await service.get_manageable(
-                session, user.id, user.is_admin, _provider_id(request)
-            )
-            await service.update_provider(
-                session, ctx.secretbox, provider, ProviderInput.from_form(form)
-            )
+            provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
+            await service.update_provider(session, ctx.secretbox, provider, ProviderInput.from_form(form))
     except ValidationFailed as exc:
         context = _form_context({**form, "api_key": ""}, exc.errors, provider)
         return render(request, "providers/form.html", context, status_code=400)
@@ -109,9 +101,7 @@ async def update_provider(request: Request) -> Response:
 async def delete_provider(request: Request) -> Response:
     user = current_user(request)
     async with app_context(request).db.transaction() as session:
-        provider = await service.get_manageable(
-            session, user.id, user.is_admin, _provider_id(request)
-        )
+        provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
         await service.delete_provider(session, provider)
     return redirect(request, str(request.url_for("providers:list")))
 
@@ -120,34 +110,24 @@ async def delete_provider(request: Request) -> Response:
 async def test_provider(request: Request) -> Response:
     ctx = app_context(request)
     async with ctx.db.transaction() as session:
-        provider = await service.get_usable(
-            session, current_user(request).id, _provider_id(request)
-        )
+        provider = await service.get_usable(session, current_user(request).id, _provider_id(request))
         config = service.provider_config(provider, ctx.secretbox)
     result = await check_connection(config)
     context = {"result": result, "provider": provider}
-    return render(
-        request, "providers/connection.html", context, fragment="providers/_connection.html"
-    )
+    return render(request, "providers/connection.html", context, fragment="providers/_connection.html")
 
 
 routes = [
     Route("/providers", list_providers, methods=["GET"], name="providers:list"),
     Route("/providers", create_provider, methods=["POST"], name="providers:create"),
     Route("/providers/new", new_provider, methods=["GET"], name="providers:new"),
-    Route(
-        "/providers/{provider_id:uuid}/edit", edit_provider, methods=["GET"], name="providers:edit"
-    ),
-    Route(
-        "/providers/{provider_id:uuid}", update_provider, methods=["POST"], name="providers:update"
-    ),
+    Route("/providers/{provider_id:uuid}/edit", edit_provider, methods=["GET"], name="providers:edit"),
+    Route("/providers/{provider_id:uuid}", update_provider, methods=["POST"], name="providers:update"),
     Route(
         "/providers/{provider_id:uuid}/delete",
         delete_provider,
         methods=["POST"],
         name="providers:delete",
     ),
-    Route(
-        "/providers/{provider_id:uuid}/test", test_provider, methods=["POST"], name="providers:test"
-    ),
+    Route("/providers/{provider_id:uuid}/test", test_provider, methods=["POST"], name="providers:test"),
 ]

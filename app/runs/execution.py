@@ -1,4 +1,5 @@
-"""One attempt at a run: stream the reply as events, watch for Stop, persist once."""
+"""One attempt at a run: stream the reply and its steps as events, watch for Stop,
+pause for the user when a tool asks, and persist the outcome once."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from contextlib import suppress
 from datetime import datetime
 
 from app.agents.errors import ProviderFailure
-from app.agents.runtime import Usage, stream_reply
+from app.agents.runtime import GraphSession, Paused, Usage, stream_reply
 from app.context import AppContext
 from app.db import utcnow
 from app.events.writer import EventWriter
 from app.models import RunStatus
-from app.runs import service
+from app.runs import service, trace
 from app.runs.service import Outcome, RunAbandoned, RunPlan
+from app.runs.tooling import build_tools
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +34,33 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
     if plan is None:
         return
     if plan.restarted:
-        await writer.emit(
-            "run.restarted", {"attempt": plan.attempt, "reason": "The worker running it stopped."}
-        )
-    await writer.emit("run.started", {"run_id": str(run_id), "attempt": plan.attempt})
-    outcome = await _generate_until_done(ctx, writer, plan)
-    await _finish(ctx, writer, run_id, plan.attempt, outcome)
+        await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": "The worker running it stopped."})
+    kind = "run.resumed" if plan.resume is not None else "run.started"
+    await writer.emit(kind, {"run_id": str(run_id), "attempt": plan.attempt})
+    progress = _Progress(plan.text_before)
+    result = await _generate_until_done(ctx, writer, plan, progress)
+    if isinstance(result, Paused):
+        if await service.pause(ctx, plan, result.request, "".join(progress.parts)):
+            await writer.emit("run.waiting", result.request)
+        return
+    await _finish(ctx, writer, run_id, plan.attempt, result)
 
 
-async def _generate_until_done(ctx: AppContext, writer: EventWriter, plan: RunPlan) -> Outcome:
+class _Progress:
+    def __init__(self, text_before: str = "") -> None:
+        self.parts: list[str] = [text_before] if text_before else []
+        self.first_token_at: datetime | None = None
+        self.usage: Usage | None = None
+
+    def outcome(self, status: RunStatus, error: str | None = None) -> Outcome:
+        return Outcome(status, "".join(self.parts), error=error, usage=self.usage,
+                       first_token_at=self.first_token_at)  # fmt: skip
+
+
+async def _generate_until_done(
+    ctx: AppContext, writer: EventWriter, plan: RunPlan, progress: _Progress
+) -> Outcome | Paused:
     """Generation in a task, cancelled by Stop or the run timeout; partial text is kept."""
-    progress = _Progress()
     generation = asyncio.create_task(_generate_with_retries(ctx, writer, plan, progress))
     watcher = asyncio.create_task(_watch_for_stop(ctx, str(plan.run_id), generation))
     try:
@@ -50,9 +68,7 @@ async def _generate_until_done(ctx: AppContext, writer: EventWriter, plan: RunPl
             return await generation
     except TimeoutError:
         limit = ctx.settings.run_timeout_seconds
-        return progress.outcome(
-            RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped."
-        )
+        return progress.outcome(RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped.")
     except asyncio.CancelledError:
         if watcher.done() and not watcher.cancelled():
             return progress.outcome(RunStatus.CANCELLED)
@@ -64,24 +80,22 @@ async def _generate_until_done(ctx: AppContext, writer: EventWriter, plan: RunPl
         await writer.flush()
 
 
-class _Progress:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.first_token_at: datetime | None = None
-        self.usage: Usage | None = None
-
-    def outcome(self, status: RunStatus, error: str | None = None) -> Outcome:
-        return Outcome(status, "".join(self.parts), error=error, usage=self.usage,
-                       first_token_at=self.first_token_at)  # fmt: skip
-
-
 async def _generate_with_retries(
     ctx: AppContext, writer: EventWriter, plan: RunPlan, progress: _Progress
-) -> Outcome:
+) -> Outcome | Paused:
     retries = ctx.settings.provider_retries
+    tools = build_tools(ctx, plan.agent, plan.user, plan.run_id, writer.emit)
+    session = GraphSession(await ctx.checkpointer(), plan.graph_thread)
+    resume = plan.resume
     for attempt in range(retries + 1):
+        first_try = attempt == 0
         try:
-            async for item in stream_reply(plan.spec, plan.turns):
+            async for item in stream_reply(
+                plan.spec, plan.turns, tools=tools, session=session, emit=writer.emit,
+                resume=resume, continue_from_checkpoint=not first_try,
+            ):  # fmt: skip
+                if isinstance(item, Paused):
+                    return item
                 if isinstance(item, Usage):
                     progress.usage = item
                     continue
@@ -96,14 +110,12 @@ async def _generate_with_retries(
             if progress.parts:
                 progress.parts.clear()
                 await writer.discard()
-                await writer.emit(
-                    "run.restarted", {"attempt": plan.attempt, "reason": str(failure)}
-                )
+                await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": str(failure)})
             await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
     raise AssertionError("unreachable")
 
 
-async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome]) -> None:
+async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused]) -> None:
     while not generation.done():
         try:
             if await ctx.events.cancel_requested(run_id):
@@ -117,6 +129,7 @@ async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task
 async def _finish(
     ctx: AppContext, writer: EventWriter, run_id: uuid.UUID, attempt: int | None, outcome: Outcome
 ) -> None:
-    if not await service.finish(ctx, run_id, attempt, outcome):
+    steps = trace.from_events(await ctx.events.read_after(str(run_id), 0))
+    if not await service.finish(ctx, run_id, attempt, outcome, steps):
         return  # another attempt owns the run now
     await service.emit_terminal(ctx, run_id, writer)

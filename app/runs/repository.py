@@ -23,7 +23,8 @@ async def get(session: AsyncSession, run_id: uuid.UUID) -> Run | None:
 
 async def active_for_thread(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:
     query = select(Run).where(
-        Run.thread_id == thread_id, Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
+        Run.thread_id == thread_id,
+        Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]),
     )
     return await session.scalar(query)
 

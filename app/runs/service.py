@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +17,10 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import RunEvent
 from app.events.writer import EventWriter
-from app.models import Agent, FinishReason, Message, MessageRole, Run, RunStatus, Thread
-from app.providers import repository as providers
-from app.providers.service import provider_config
+from app.models import Agent, FinishReason, Message, MessageRole, Run, RunStatus, Thread, User
 from app.queue import QueueUnavailable
 from app.runs import repository
+from app.runs.tooling import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
 from app.threads import service as threads
 
 INTERRUPTED_MESSAGE = "Interrupted by a restart of Nova."
@@ -74,12 +73,15 @@ async def fail_queued(session: AsyncSession, run_id: uuid.UUID, reason: str) -> 
     )  # fmt: skip
 
 
-async def cancel_queued(session: AsyncSession, run: Run) -> bool:
-    """Cancel a run no worker has started; False if one already has."""
-    return await repository.transition(
-        session, run.id, from_status=RunStatus.QUEUED,
-        status=RunStatus.CANCELLED, finished_at=utcnow(),
+async def cancel_idle(session: AsyncSession, run: Run) -> bool:
+    """Cancel a run no worker is executing (queued, or paused for the user); False if one is."""
+    moved = await repository.transition(
+        session, run.id, from_status=run.status, status=RunStatus.CANCELLED, finished_at=utcnow(),
     )  # fmt: skip
+    text = str((run.pending or {}).get("text", ""))
+    if moved and text:
+        session.add(repository.reply_message(run, text, FinishReason.CANCELLED, utcnow()))
+    return moved
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,17 @@ class RunPlan:
     run_id: uuid.UUID
     attempt: int
     restarted: bool
-    spec: AgentSpec
+    agent: AgentNode
+    user: UserTooling
     turns: list[Turn]
+    # Where the graph keeps its state, and the user's answer when resuming after a pause.
+    graph_thread: str
+    resume: Any = None
+    text_before: str = ""
+
+    @property
+    def spec(self) -> AgentSpec:
+        return self.agent.spec
 
 
 class RunAbandoned(Exception):
@@ -96,52 +107,90 @@ class RunAbandoned(Exception):
 
 
 async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
-    """Claim the run for one attempt and gather what the model needs; None if done."""
+    """Claim the run for one attempt (or a resume) and gather what the model needs."""
     async with ctx.db.transaction() as session:
         run = await repository.get(session, run_id)
-        if run is None or run.status.is_terminal:
+        if run is None or run.status.is_terminal or run.status is RunStatus.WAITING:
             return None
-        attempt = run.attempts + 1
+        pending = run.pending or {}
+        resuming = run.status is RunStatus.QUEUED and "answer" in pending
         restarted = run.status is RunStatus.RUNNING
+        attempt = run.attempts if resuming else run.attempts + 1
         claimed = await repository.transition(
             session, run.id, from_status=run.status, attempt=run.attempts,
-            status=RunStatus.RUNNING, attempts=attempt, started_at=run.started_at or utcnow(),
+            status=RunStatus.RUNNING, attempts=attempt, started_at=run.started_at or utcnow(), pending=None,
         )  # fmt: skip
         if not claimed:
             return None
     if attempt > ctx.settings.run_max_attempts:
-        raise RunAbandoned(
-            f"The run was interrupted {attempt - 1} times (its worker stopped); giving up."
-        )
+        raise RunAbandoned(f"The run was interrupted {attempt - 1} times (its worker stopped); giving up.")
     async with ctx.db.transaction() as session:
         run = await repository.get(session, run_id)
         assert run is not None
-        spec = await _agent_spec(session, ctx, run)
+        agent = await session.get(Agent, run.agent_id) if run.agent_id else None
+        owner = await session.get(User, run.owner_id)
+        if agent is None or owner is None:
+            raise RunAbandoned("The agent of this run was deleted.")
+        try:
+            node = await load_agent(session, ctx, agent, depth=0, extra_instructions=run.extra_instructions)
+        except AgentUnavailable as exc:
+            raise RunAbandoned(str(exc)) from exc
+        user = await load_user_tooling(session, ctx, run.owner_id, owner.timezone)
         history = await repository.conversation(session, run.thread_id)
         turns = [Turn(m.role.value, m.content) for m in history if m.run_id != run.id]
-    return RunPlan(run_id=run_id, attempt=attempt, restarted=restarted, spec=spec, turns=turns)
+    return RunPlan(
+        run_id=run_id, attempt=attempt, restarted=restarted, agent=node, user=user, turns=turns,
+        graph_thread=str(pending.get("graph_thread")) if resuming else f"{run_id}:{attempt}",
+        resume=pending.get("answer") if resuming else None,
+        text_before=str(pending.get("text", "")) if resuming else "",
+    )  # fmt: skip
 
 
-async def _agent_spec(session: AsyncSession, ctx: AppContext, run: Run) -> AgentSpec:
-    agent = await session.get(Agent, run.agent_id) if run.agent_id else None
-    if agent is None:
-        raise RunAbandoned("The agent of this run was deleted.")
-    provider = (
-        await providers.get_usable(session, run.owner_id, agent.provider_id)
-        if agent.provider_id
-        else None
-    )
-    if provider is None:
-        raise RunAbandoned(
-            f"The agent “{agent.name}” has no provider: choose one on the Agents page."
-        )
-    instructions = "\n\n".join(x for x in (agent.instructions, run.extra_instructions) if x)
-    return AgentSpec(
-        provider=provider_config(provider, ctx.secretbox, agent.model),
-        instructions=instructions,
-        temperature=agent.temperature,
-        recursion_limit=agent.recursion_limit,
-    )
+async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str) -> bool:
+    """Park the run until the user answers; the graph's state stays in the checkpointer."""
+    pending = {"request": request, "graph_thread": plan.graph_thread, "text": text}
+    until = utcnow() + timedelta(hours=ctx.settings.pause_hours)
+    async with ctx.db.transaction() as session:
+        return await repository.transition(
+            session, plan.run_id, from_status=RunStatus.RUNNING, attempt=plan.attempt,
+            status=RunStatus.WAITING, pending=pending, waiting_until=until,
+        )  # fmt: skip
+
+
+async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value: Any) -> Run:
+    """Record the user's answer and queue the run to resume on a worker."""
+    async with ctx.db.transaction() as session:
+        run = await get_run(session, owner_id, run_id)
+        if run.status is not RunStatus.WAITING or not run.pending:
+            raise Conflict("This run is not waiting for an answer.")
+        if run.waiting_until and run.waiting_until < utcnow():
+            raise Conflict("This question has expired.")
+        pending = dict(run.pending) | {"answer": value}
+        moved = await repository.transition(
+            session, run.id, from_status=RunStatus.WAITING, status=RunStatus.QUEUED, pending=pending,
+            waiting_until=None,
+        )  # fmt: skip
+        if not moved:
+            raise Conflict("This run is not waiting for an answer.")
+    # A resume is a new job: the first one's id is still taken (arq keeps results a while).
+    await ctx.jobs.enqueue_run(run_id, step=f"resume-{await ctx.events.last_id(str(run_id))}")
+    async with ctx.db.transaction() as session:
+        return await get_run(session, owner_id, run_id)
+
+
+async def expire_paused(ctx: AppContext) -> list[uuid.UUID]:
+    """Runs nobody answered in time fail with a clear message; returns their ids."""
+    expired: list[uuid.UUID] = []
+    message = f"No answer within {ctx.settings.pause_hours:g} hours; the run was stopped."
+    async with ctx.db.transaction() as session:
+        for run in await repository.with_status(session, [RunStatus.WAITING]):
+            if run.waiting_until is None or run.waiting_until > utcnow():
+                continue
+            if await repository.transition(session, run.id, from_status=RunStatus.WAITING,
+                                           status=RunStatus.FAILED, error=message, finished_at=utcnow()):  # fmt: skip
+                session.add(repository.reply_message(run, message, FinishReason.ERROR, utcnow()))
+                expired.append(run.id)
+    return expired
 
 
 @dataclass(frozen=True)
@@ -153,7 +202,13 @@ class Outcome:
     first_token_at: datetime | None = None
 
 
-async def finish(ctx: AppContext, run_id: uuid.UUID, attempt: int | None, outcome: Outcome) -> bool:
+async def finish(
+    ctx: AppContext,
+    run_id: uuid.UUID,
+    attempt: int | None,
+    outcome: Outcome,
+    steps: list[Any] | None = None,
+) -> bool:
     """Persist the reply and the final status once; False if another attempt owns the run."""
     finish_reason = {
         RunStatus.COMPLETED: FinishReason.STOP,
@@ -170,14 +225,13 @@ async def finish(ctx: AppContext, run_id: uuid.UUID, attempt: int | None, outcom
             attempt=attempt if attempt is not None else run.attempts,
             status=outcome.status, error=outcome.error, finished_at=now,
             first_token_at=outcome.first_token_at,
+            trace=steps or None,
             prompt_tokens=outcome.usage.prompt_tokens if outcome.usage else None,
             completion_tokens=outcome.usage.completion_tokens if outcome.usage else None,
         )  # fmt: skip
         if not moved:
             return False
-        content = (
-            outcome.content if outcome.status is not RunStatus.FAILED else (outcome.error or "")
-        )
+        content = outcome.content if outcome.status is not RunStatus.FAILED else (outcome.error or "")
         # A stop before the first token leaves nothing to keep; anything else is shown.
         if content or outcome.status is not RunStatus.CANCELLED:
             session.add(repository.reply_message(run, content, finish_reason, now))
@@ -188,7 +242,11 @@ async def finish(ctx: AppContext, run_id: uuid.UUID, attempt: int | None, outcom
 
 
 def terminal_data(run: Run, message: Message | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"run_id": str(run.id), "status": run.status.value}
+    data: dict[str, Any] = {
+        "run_id": str(run.id),
+        "thread_id": str(run.thread_id),
+        "status": run.status.value,
+    }
     if message is not None:
         data.update(message_id=str(message.id), content=message.content)
     if run.error:
@@ -215,9 +273,7 @@ async def recover_interrupted(ctx: AppContext) -> list[uuid.UUID]:
                 session, run.id, from_status=RunStatus.RUNNING,
                 status=RunStatus.FAILED, error=INTERRUPTED_MESSAGE, finished_at=utcnow(),
             )  # fmt: skip
-            session.add(
-                repository.reply_message(run, INTERRUPTED_MESSAGE, FinishReason.ERROR, utcnow())
-            )
+            session.add(repository.reply_message(run, INTERRUPTED_MESSAGE, FinishReason.ERROR, utcnow()))
         queued = [run.id for run in await repository.with_status(session, [RunStatus.QUEUED])]
     return queued
 
@@ -264,9 +320,7 @@ async def submit_message(
 QUEUE_DOWN_MESSAGE = "Nova could not reach its job queue (Redis), so no reply was started."
 
 
-async def emit_terminal(
-    ctx: AppContext, run_id: uuid.UUID, writer: EventWriter | None = None
-) -> None:
+async def emit_terminal(ctx: AppContext, run_id: uuid.UUID, writer: EventWriter | None = None) -> None:
     """Publish the final event from what was committed, then let the log expire."""
     async with ctx.db.transaction() as session:
         run = await session.get(Run, run_id)
@@ -282,7 +336,8 @@ async def request_cancel(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID
     """Stop a run: a queued one ends here, a running one is told to stop by its worker."""
     async with ctx.db.transaction() as session:
         run = await get_run(session, owner_id, run_id)
-        cancelled_here = run.status is RunStatus.QUEUED and await cancel_queued(session, run)
+        idle = run.status in (RunStatus.QUEUED, RunStatus.WAITING)
+        cancelled_here = idle and await cancel_idle(session, run)
     if cancelled_here:
         await emit_terminal(ctx, run_id)
     elif not run.status.is_terminal:

@@ -20,9 +20,7 @@ async def run_job(ctx: AppContext, run_id: uuid.UUID) -> None:
         await execute_run(ctx, run_id)
     except Exception:
         log.exception("run %s failed unexpectedly", run_id)
-        outcome = service.Outcome(
-            RunStatus.FAILED, "", error="Nova hit an internal error running this reply."
-        )
+        outcome = service.Outcome(RunStatus.FAILED, "", error="Nova hit an internal error running this reply.")
         if await service.finish(ctx, run_id, None, outcome):
             await service.emit_terminal(ctx, run_id)
 
@@ -31,3 +29,14 @@ async def execute(arq_ctx: dict[str, Any], run_id: str) -> None:
     """arq's `runs.execute`."""
     nova: AppContext = arq_ctx["nova"]
     await run_job(nova, uuid.UUID(run_id))
+
+
+async def expire_runs(ctx: AppContext) -> None:
+    """Fail paused runs nobody answered in time, telling any follower."""
+    for run_id in await service.expire_paused(ctx):
+        await service.emit_terminal(ctx, run_id)
+
+
+async def expire_paused_runs(arq_ctx: dict[str, Any]) -> None:
+    """arq's `runs.expire_paused`, every minute."""
+    await expire_runs(arq_ctx["nova"])

@@ -1,11 +1,12 @@
-"""Browser side of runs: the live reply stream (HTML over SSE) and Stop."""
+"""Browser side of runs: the live reply (HTML over SSE), Stop, answers, the trace."""
 
 from __future__ import annotations
 
 import html
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sse_starlette import ServerSentEvent
 from starlette.requests import Request
@@ -14,16 +15,18 @@ from starlette.routing import Route
 
 from app.context import AppContext
 from app.db import utcnow
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.events import RunEvent
-from app.models import FinishReason, Message, MessageRole, Run
-from app.runs import service
+from app.models import FinishReason, Message, MessageRole, Run, RunStatus
+from app.queue import QueueUnavailable
+from app.runs import service, trace
 from app.runs.streaming import open_run_stream, text_so_far
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
-from app.web.htmx import redirect
+from app.web.forms import read_form
+from app.web.htmx import is_htmx, redirect
 from app.web.sse import resume_after, sse_response
-from app.web.templates import render_fragment
+from app.web.templates import render, render_fragment
 
 FINISH_BY_EVENT = {
     "run.completed": FinishReason.STOP,
@@ -40,13 +43,53 @@ class RunView:
     text: str
     stream_url: str
     cancel_url: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def run_view(request: Request, ctx: AppContext, run: Run) -> RunView:
+@dataclass(frozen=True)
+class PauseView:
+    """What threads/_pause.html needs: the question or approval, and where to answer."""
+
+    run: Run
+    request: dict[str, Any]
+    text: str
+    answer_url: str
+    cancel_url: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+def _urls(request: Request, run: Run, name: str) -> str:
+    return str(request.url_for(name, thread_id=run.thread_id, run_id=run.id))
+
+
+async def run_view(request: Request, ctx: AppContext, run: Run) -> RunView | PauseView:
+    if run.status is RunStatus.WAITING and run.pending:
+        return await pause_view(request, ctx, run)
     text, last_id = await text_so_far(ctx, run.id)
-    ids = {"thread_id": run.thread_id, "run_id": run.id}
-    stream = request.url_for("runs:stream", **ids).include_query_params(after=last_id)
-    return RunView(run, text, str(stream), str(request.url_for("runs:cancel", **ids)))
+    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0))
+    stream = request.url_for("runs:stream", thread_id=run.thread_id, run_id=run.id).include_query_params(after=last_id)
+    return RunView(
+        run,
+        text,
+        str(stream),
+        _urls(request, run, "runs:cancel"),
+        [s for s in steps if s["kind"] == "tool"],
+    )
+
+
+async def pause_view(request: Request, ctx: AppContext, run: Run, error: str | None = None) -> PauseView:
+    pending = run.pending or {}
+    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0))
+    return PauseView(run, dict(pending.get("request", {})), str(pending.get("text", "")),
+                     _urls(request, run, "runs:answer"), _urls(request, run, "runs:cancel"),
+                     [s for s in steps if s["kind"] == "tool"], error)  # fmt: skip
+
+
+def live_template(view: RunView | PauseView) -> tuple[str, dict[str, Any]]:
+    if isinstance(view, PauseView):
+        return "threads/_pause.html", {"pause_view": view}
+    return "threads/_run.html", {"run_view": view}
 
 
 @login_required
@@ -58,21 +101,29 @@ async def stream(request: Request) -> Response:
     )  # fmt: skip
     if opened.events is None:
         return Response(status_code=204)  # tells EventSource not to reconnect
-    return sse_response(_html_frames(request, opened.events), ctx.settings)
+    return sse_response(_html_frames(request, ctx, opened.run, opened.events), ctx.settings)
 
 
 async def _html_frames(
-    request: Request, events: AsyncIterator[RunEvent]
+    request: Request, ctx: AppContext, run: Run, events: AsyncIterator[RunEvent]
 ) -> AsyncIterator[ServerSentEvent]:
-    """Deltas as escaped text to append; the end as the finished, rendered message."""
+    """Deltas as escaped text, steps as they happen; the end (or a pause) as the message."""
     async for event in events:
         event_id = str(event.id) if event.id else None
         if event.type == "message.delta":
-            yield ServerSentEvent(
-                html.escape(str(event.data.get("text", ""))), event="delta", id=event_id
-            )
+            yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="delta", id=event_id)
         elif event.type == "run.restarted":
             yield ServerSentEvent("", event="restart", id=event_id)
+        elif event.type in ("tool.started", "tool.finished"):
+            yield ServerSentEvent(_step_html(request, event), event="step", id=event_id)
+        elif event.type == "run.waiting":
+            async with ctx.db.transaction() as session:
+                paused = await session.get(Run, run.id)
+            if paused is not None and paused.status is RunStatus.WAITING:
+                view = await pause_view(request, ctx, paused)
+                yield ServerSentEvent(render_fragment(request, "threads/_pause.html", {"pause_view": view}),
+                                      event="done", id=event_id)  # fmt: skip
+                return
         elif event.terminal:
             message = _finished_message(event)
             html_message = render_fragment(request, "threads/_message.html", {"message": message})
@@ -81,35 +132,107 @@ async def _html_frames(
             yield ServerSentEvent(event.type, event="status", id=event_id)
 
 
+def _step_html(request: Request, event: RunEvent) -> str:
+    step = dict(event.data)
+    if event.type == "tool.finished" and step.get("status") != "declined":
+        return render_fragment(request, "threads/_step_update.html", {"step": step})
+    markup = render_fragment(request, "threads/_step.html", {"step": step})
+    if step.get("parent"):
+        # A sub-agent's step goes inside the step of the call that started it.
+        return f'<div hx-swap-oob="beforeend:#step-children-{html.escape(str(step["parent"]))}">{markup}</div>'
+    return markup
+
+
 def _finished_message(event: RunEvent) -> Message:
     data = event.data
     finish = FINISH_BY_EVENT[event.type]
     content = data.get("error") if finish is FinishReason.ERROR else data.get("content")
     message_id = data.get("message_id") or data.get("run_id")
+    run_id = data.get("run_id")
     return Message(
         id=uuid.UUID(str(message_id)), role=MessageRole.ASSISTANT, content=str(content or ""),
         finish_reason=finish, created_at=utcnow(),
+        run_id=uuid.UUID(str(run_id)) if run_id else None,
+        thread_id=uuid.UUID(str(data["thread_id"])) if data.get("thread_id") else None,
     )  # fmt: skip
+
+
+async def _owned_run(request: Request) -> Run:
+    async with app_context(request).db.transaction() as session:
+        run = await service.get_run(session, current_user(request).id, request.path_params["run_id"])
+    if run.thread_id != request.path_params["thread_id"]:
+        raise NotFound(str(run.id))
+    return run
 
 
 @login_required
 async def cancel(request: Request) -> Response:
-    run_id: uuid.UUID = request.path_params["run_id"]
-    thread_id: uuid.UUID = request.path_params["thread_id"]
-    ctx = app_context(request)
-    async with ctx.db.transaction() as session:
-        run = await service.get_run(session, current_user(request).id, run_id)
-    if run.thread_id != thread_id:
-        raise NotFound(str(run_id))
-    await service.request_cancel(ctx, current_user(request).id, run_id)
+    run = await _owned_run(request)
+    await service.request_cancel(app_context(request), current_user(request).id, run.id)
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=204)
-    return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
+    return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
+
+
+@login_required
+async def answer(request: Request) -> Response:
+    """The answer to a question card or an approval card; the run resumes on a worker."""
+    ctx, run = app_context(request), await _owned_run(request)
+    form = await read_form(request)
+    value: Any
+    if "decision" in form:
+        value = {"approved": form["decision"] == "approve"}
+    else:
+        value = (form.get("answer_text") or form.get("answer") or "").strip()
+        if not value:
+            return render(request, "threads/_pause.html",
+                          {"pause_view": await pause_view(request, ctx, run, "Write an answer or pick a choice.")},
+                          status_code=400)  # fmt: skip
+    try:
+        resumed = await service.answer(ctx, current_user(request).id, run.id, value)
+    except (Conflict, QueueUnavailable) as exc:
+        return render(request, "threads/_pause.html",
+                      {"pause_view": await pause_view(request, ctx, run, str(exc) or service.QUEUE_DOWN_MESSAGE)},
+                      status_code=409)  # fmt: skip
+    if not is_htmx(request):
+        return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
+    view = await run_view(request, ctx, resumed)
+    template, context = live_template(view)
+    return render(request, template, context)
+
+
+@login_required
+async def show_trace(request: Request) -> Response:
+    ctx, run = app_context(request), await _owned_run(request)
+    live = not run.status.is_terminal or run.trace is None
+    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0)) if live else list(run.trace or [])
+    context = {"steps": steps, "run": run, "live": not run.status.is_terminal}
+    return render(request, "threads/trace.html", context, fragment="threads/_trace.html")
 
 
 routes = [
-    Route("/threads/{thread_id:uuid}/runs/{run_id:uuid}/stream", stream, methods=["GET"],
-          name="runs:stream"),
-    Route("/threads/{thread_id:uuid}/runs/{run_id:uuid}/cancel", cancel, methods=["POST"],
-          name="runs:cancel"),
-]  # fmt: skip
+    Route(
+        "/threads/{thread_id:uuid}/runs/{run_id:uuid}/stream",
+        stream,
+        methods=["GET"],
+        name="runs:stream",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/runs/{run_id:uuid}/cancel",
+        cancel,
+        methods=["POST"],
+        name="runs:cancel",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/runs/{run_id:uuid}/answer",
+        answer,
+        methods=["POST"],
+        name="runs:answer",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/runs/{run_id:uuid}/trace",
+        show_trace,
+        methods=["GET"],
+        name="runs:trace",
+    ),
+]

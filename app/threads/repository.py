@@ -11,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Message, Thread
 
 
-async def list_threads(
-    session: AsyncSession, owner_id: uuid.UUID, *, offset: int, limit: int
-) -> Sequence[Thread]:
+async def list_threads(session: AsyncSession, owner_id: uuid.UUID, *, offset: int, limit: int) -> Sequence[Thread]:
     query = (
         select(Thread)
         .where(Thread.owner_id == owner_id)
@@ -24,17 +22,11 @@ async def list_threads(
     return (await session.scalars(query)).all()
 
 
-async def get_thread(
-    session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid.UUID
-) -> Thread | None:
+async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid.UUID) -> Thread | None:
     query = select(Thread).where(Thread.id == thread_id, Thread.owner_id == owner_id)
     return await session.scalar(query)
 
 
 async def list_messages(session: AsyncSession, thread_id: uuid.UUID) -> Sequence[Message]:
-    query = (
-        select(Message)
-        .where(Message.thread_id == thread_id)
-        .order_by(Message.created_at, Message.id)
-    )
+    query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at, Message.id)
     return (await session.scalars(query)).all()

@@ -30,9 +30,7 @@ class ThreadPage:
 
 async def list_threads(session: AsyncSession, owner_id: uuid.UUID, page: int = 1) -> ThreadPage:
     page = max(page, 1)
-    rows = await repository.list_threads(
-        session, owner_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1
-    )
+    rows = await repository.list_threads(session, owner_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
     return ThreadPage(threads=rows[:PAGE_SIZE], page=page, has_more=len(rows) > PAGE_SIZE)
 
 
@@ -43,9 +41,7 @@ async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid
     return thread
 
 
-async def create_thread(
-    session: AsyncSession, owner_id: uuid.UUID, title: str = NEW_THREAD_TITLE
-) -> Thread:
+async def create_thread(session: AsyncSession, owner_id: uuid.UUID, title: str = NEW_THREAD_TITLE) -> Thread:
     thread = Thread(owner_id=owner_id, title=_clean_title(title) or NEW_THREAD_TITLE)
     session.add(thread)
     await session.flush()
@@ -68,9 +64,7 @@ async def list_messages(session: AsyncSession, thread: Thread) -> Sequence[Messa
     return await repository.list_messages(session, thread.id)
 
 
-async def resolve_agent(
-    session: AsyncSession, owner_id: uuid.UUID, agent_ref: str | None
-) -> Agent | None:
+async def resolve_agent(session: AsyncSession, owner_id: uuid.UUID, agent_ref: str | None) -> Agent | None:
     """The agent named by id or slug, if it is the user's own."""
     if not agent_ref:
         return None
@@ -83,16 +77,12 @@ async def resolve_agent(
     return found
 
 
-async def post_user_message(
-    session: AsyncSession, thread: Thread, content: str, agent: Agent | None
-) -> Message:
+async def post_user_message(session: AsyncSession, thread: Thread, content: str, agent: Agent | None) -> Message:
     content = content.strip()
     if not content:
         raise ValidationFailed({"content": "Write a message first."})
     if len(content) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed(
-            {"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."}
-        )
+        raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
     message = Message(
         thread_id=thread.id,
         role=MessageRole.USER,
@@ -114,9 +104,7 @@ def clean_content(content: str) -> str:
     if not content:
         raise ValidationFailed({"content": "Write a message first."})
     if len(content) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed(
-            {"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."}
-        )
+        raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
     return content
 
 
@@ -134,9 +122,7 @@ async def agent_for_reply(
     return candidates[0] if candidates else None
 
 
-async def import_history(
-    session: AsyncSession, thread: Thread, turns: Sequence[tuple[str, str]]
-) -> None:
+async def import_history(session: AsyncSession, thread: Thread, turns: Sequence[tuple[str, str]]) -> None:
     """Earlier turns an integration sent along (OpenAI clients send the whole history)."""
     start = utcnow()
     for position, (role, content) in enumerate(turns):

@@ -34,9 +34,7 @@ def _page(request: Request) -> int:
     return int(raw) if raw.isdigit() else 1
 
 
-async def _thread_context(
-    session: AsyncSession, request: Request, thread: Thread | None
-) -> dict[str, Any]:
+async def _thread_context(session: AsyncSession, request: Request, thread: Thread | None) -> dict[str, Any]:
     """What the thread page needs: sidebar, messages, composer."""
     user_id = current_user(request).id
     agents = await agent_configs.list_agents(session, user_id)
@@ -144,9 +142,7 @@ async def post_message(request: Request) -> Response:
     return render(request, "threads/_posted.html", context)
 
 
-async def _composer_error(
-    request: Request, form: dict[str, str], errors: dict[str, str], status_code: int
-) -> Response:
+async def _composer_error(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
         context = await _thread_context(session, request, thread)
@@ -162,18 +158,14 @@ routes = [
     Route("/threads", list_threads, methods=["GET"], name="threads:list"),
     Route("/threads", create_thread, methods=["POST"], name="threads:create"),
     Route("/threads/{thread_id:uuid}", show_thread, methods=["GET"], name="threads:show"),
-    Route(
-        "/threads/{thread_id:uuid}/rename", rename_thread, methods=["POST"], name="threads:rename"
-    ),
+    Route("/threads/{thread_id:uuid}/rename", rename_thread, methods=["POST"], name="threads:rename"),
     Route(
         "/threads/{thread_id:uuid}/delete",
         confirm_delete,
         methods=["GET"],
         name="threads:confirm_delete",
     ),
-    Route(
-        "/threads/{thread_id:uuid}/delete", delete_thread, methods=["POST"], name="threads:delete"
-    ),
+    Route("/threads/{thread_id:uuid}/delete", delete_thread, methods=["POST"], name="threads:delete"),
     Route(
         "/threads/{thread_id:uuid}/messages",
         post_message,

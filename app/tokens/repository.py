@@ -21,9 +21,7 @@ async def get_by_name(session: AsyncSession, user_id: uuid.UUID, name: str) -> A
     return await session.scalar(query)
 
 
-async def get_active_user_by_hash(
-    session: AsyncSession, digest: str
-) -> tuple[ApiToken, User] | None:
+async def get_active_user_by_hash(session: AsyncSession, digest: str) -> tuple[ApiToken, User] | None:
     query = (
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -34,7 +32,5 @@ async def get_active_user_by_hash(
 
 
 async def delete_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> bool:
-    result = await session.execute(
-        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-    )
+    result = await session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]

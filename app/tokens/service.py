@@ -24,9 +24,7 @@ class IssuedToken:
     secret: str
 
 
-async def create_token(
-    session: AsyncSession, user_id: uuid.UUID, name: str, scope: str
-) -> IssuedToken:
+async def create_token(session: AsyncSession, user_id: uuid.UUID, name: str, scope: str) -> IssuedToken:
     name = name.strip()
     errors: dict[str, str] = {}
     if not name or len(name) > 100:

@@ -38,10 +38,8 @@ async def create_token(request: Request) -> Response:
     user_id = current_user(request).id
     try:
         async with app_context(request).db.transaction() as session:
-            issued = await service.create_token(
-                session, user_id, form.get("name", ""), form.get("scope", "write")
-            )
-            await ensure_default_agent(session, user_id)
+            issued = await service.create_token(session, user_id, form.get("name", ""), form.get("scope", "write"))
+            await ensure_default_agent(session, user_id, app_context(request).settings)
     except ValidationFailed as exc:
         return await _page(request, form=form, errors=exc.errors, status_code=400)
     # The secret is rendered in this one response and never again.

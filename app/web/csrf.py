@@ -45,8 +45,7 @@ class CSRFMiddleware:
             body = await _read_body(receive)
             if not cookie_token or not await _token_matches(scope, body, cookie_token):
                 response = PlainTextResponse(
-                    "This form has expired or was sent from another site. "
-                    "Reload the page and try again.",
+                    "This form has expired or was sent from another site. Reload the page and try again.",
                     status_code=403,
                 )
                 await response(scope, receive, send)
@@ -57,9 +56,7 @@ class CSRFMiddleware:
             if message["type"] == "http.response.start" and not cookie_token:
                 headers = MutableHeaders(scope=message)
                 flags = "; Secure" if self.secure else ""
-                headers.append(
-                    "set-cookie", f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{flags}"
-                )
+                headers.append("set-cookie", f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{flags}")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

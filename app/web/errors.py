@@ -39,9 +39,7 @@ def problem(
         context = {"status": status, "title": _reason(status), "detail": detail}
         return render(request, template, context, status_code=status)
     body = {"type": "about:blank", "title": _reason(status), "status": status, "detail": detail}
-    return JSONResponse(
-        body | (extra or {}), status_code=status, media_type="application/problem+json"
-    )
+    return JSONResponse(body | (extra or {}), status_code=status, media_type="application/problem+json")
 
 
 OPENAI_PREFIX = "/v1/"
@@ -50,9 +48,7 @@ OPENAI_ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 404:
 
 
 def openai_error(status: int, message: str, code: str | None = None) -> Response:
-    kind = OPENAI_ERROR_TYPES.get(
-        status, "server_error" if status >= 500 else "invalid_request_error"
-    )
+    kind = OPENAI_ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return JSONResponse(body, status_code=status)
 

@@ -64,9 +64,7 @@ class BodySizeLimitMiddleware:
         response: Response = PlainTextResponse(detail, status_code=413)
         if is_api_path(scope["path"]):
             body = {"type": "about:blank", "title": "Content Too Large", "status": 413}
-            response = JSONResponse(
-                body | {"detail": detail}, status_code=413, media_type="application/problem+json"
-            )
+            response = JSONResponse(body | {"detail": detail}, status_code=413, media_type="application/problem+json")
         await response(scope, receive, send)
 
 

@@ -32,9 +32,7 @@ def sse_response(frames: AsyncIterator[ServerSentEvent], settings: Settings) -> 
     )
 
 
-async def _bounded(
-    frames: AsyncIterator[ServerSentEvent], lifetime: float
-) -> AsyncIterator[ServerSentEvent]:
+async def _bounded(frames: AsyncIterator[ServerSentEvent], lifetime: float) -> AsyncIterator[ServerSentEvent]:
     """End the stream after `lifetime` seconds; the client reconnects with Last-Event-ID."""
     yield ServerSentEvent(retry=RECONNECT_MILLISECONDS)
     loop = asyncio.get_running_loop()

@@ -50,6 +50,4 @@ def render(
 
 def render_fragment(request: Request, template: str, context: dict[str, Any]) -> str:
     """A template rendered to a string (for SSE frames), with the usual base context."""
-    return templates.get_template(template).render(
-        {"request": request, **_base_context(request), **context}
-    )
+    return templates.get_template(template).render({"request": request, **_base_context(request), **context})

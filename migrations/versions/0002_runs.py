@@ -49,12 +49,8 @@ def upgrade() -> None:
         sa.Column("completion_tokens", sa.Integer(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["agents.id"], name=op.f("fk_runs_agent_id_agents"), ondelete="SET NULL"
-        ),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_runs_owner_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name=op.f("fk_runs_agent_id_agents"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_runs_owner_id_users"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["thread_id"],
             ["threads.id"],
@@ -79,9 +75,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "finish_reason",
-                sa.Enum(
-                    "stop", "cancelled", "error", name="finishreason", native_enum=False, length=16
-                ),
+                sa.Enum("stop", "cancelled", "error", name="finishreason", native_enum=False, length=16),
                 nullable=True,
             )
         )

@@ -37,9 +37,7 @@ async def test_login_without_csrf_is_refused(nova: Nova) -> None:
     await nova.create_user("ada@example.com")
     async with nova.client() as client:
         await client.get("/login")
-        response = await client.post(
-            "/login", data={"email": "ada@example.com", "password": PASSWORD}
-        )
+        response = await client.post("/login", data={"email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 403
 
 
@@ -58,18 +56,14 @@ async def test_login_is_rate_limited_per_ip(nova: Nova) -> None:
         for n in range(nova.ctx.settings.login_attempts_per_ip):
             await submit(client, "/login", {"email": f"user{n}@example.com", "password": "wrong"})
         await nova.create_user("fresh@example.com")
-        blocked = await submit(
-            client, "/login", {"email": "fresh@example.com", "password": PASSWORD}
-        )
+        blocked = await submit(client, "/login", {"email": "fresh@example.com", "password": PASSWORD})
     assert blocked.status_code == 429
 
 
 async def test_next_parameter_is_followed_only_for_local_paths(nova: Nova) -> None:
     await nova.create_user("ada@example.com")
     async with nova.client() as client:
-        local = await submit(
-            client, "/login", {"email": "ada@example.com", "password": PASSWORD, "next": "/agents"}
-        )
+        local = await submit(client, "/login", {"email": "ada@example.com", "password": PASSWORD, "next": "/agents"})
     async with nova.client() as client:
         evil = await submit(
             client, "/login",
@@ -88,7 +82,5 @@ async def test_suspended_user_cannot_log_in_and_loses_sessions(nova: Nova) -> No
             await service.set_active(session, user.id, active=False)
         assert (await client.get("/threads")).status_code == 303
     async with nova.client() as client:
-        response = await submit(
-            client, "/login", {"email": "ada@example.com", "password": PASSWORD}
-        )
+        response = await submit(client, "/login", {"email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 400

@@ -36,9 +36,7 @@ async def test_admin_creates_suspends_and_reactivates_users(nova: Nova) -> None:
 async def test_admin_form_errors_and_last_admin_protection(nova: Nova) -> None:
     root = await nova.create_user("root@example.com", role=Role.ADMIN)
     async with await nova.login("root@example.com") as admin:
-        bad = await submit(
-            admin, "/admin/users", {"email": "root@example.com", "password": "short"}
-        )
+        bad = await submit(admin, "/admin/users", {"email": "root@example.com", "password": "short"})
         self_suspend = await submit(admin, f"/admin/users/{root.id}/suspend")
     assert bad.status_code == 400
     assert field_error(bad.text, "email") == "An account with this email already exists."
@@ -76,11 +74,7 @@ async def test_invite_code_registers_exactly_one_account(nova: Nova) -> None:
 async def test_expired_or_unknown_invites_are_refused(nova: Nova) -> None:
     root = await nova.create_user("root@example.com", role=Role.ADMIN)
     async with nova.ctx.db.transaction() as session:
-        session.add(
-            InviteCode(
-                code="expired-code", created_by_id=root.id, expires_at=utcnow() - timedelta(days=1)
-            )
-        )
+        session.add(InviteCode(code="expired-code", created_by_id=root.id, expires_at=utcnow() - timedelta(days=1)))
     async with nova.client() as client:
         for code in ("expired-code", "made-up"):
             response = await submit(

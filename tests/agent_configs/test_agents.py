@@ -15,9 +15,7 @@ async def test_first_login_creates_the_default_nova_agent(nova: Nova, llm: Scrip
         page = await client.get("/agents")
     async with nova.ctx.db.transaction() as session:
         agents = (await session.scalars(select(Agent).where(Agent.owner_id == user.id))).all()
-    assert [(a.name, a.slug, a.is_default, a.model) for a in agents] == [
-        ("Nova", "nova", True, "scripted-small")
-    ]
+    assert [(a.name, a.slug, a.is_default, a.model) for a in agents] == [("Nova", "nova", True, "scripted-small")]
     assert "Nova" in page.text
 
 
@@ -42,9 +40,7 @@ async def test_create_agent_and_edit_it(nova: Nova, llm: ScriptedLLM) -> None:
         async with nova.ctx.db.transaction() as session:
             agent = await session.scalar(select(Agent).where(Agent.name == "Research Buddy"))
         assert agent is not None
-        edited = await submit(
-            client, f"/agents/{agent.id}", form | {"name": "Researcher", "temperature": "1.1"}
-        )
+        edited = await submit(client, f"/agents/{agent.id}", form | {"name": "Researcher", "temperature": "1.1"})
         async with nova.ctx.db.transaction() as session:
             refreshed = await session.get(Agent, agent.id)
     assert created.status_code == 303 and edited.status_code == 303

@@ -11,9 +11,7 @@ from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.server import nova_serve
 
 
-def test_login_add_provider_agent_thread_and_message(
-    page: Page, llm: ScriptedLLM, tmp_path: Path
-) -> None:
+def test_login_add_provider_agent_thread_and_message(page: Page, llm: ScriptedLLM, tmp_path: Path) -> None:
     with nova_serve(tmp_path, NOVA_ADMIN_EMAIL="me@example.com") as nova:
         page.goto(nova.url + "/")
         page.fill("input[name=email]", "me@example.com")
@@ -50,9 +48,7 @@ def test_login_add_provider_agent_thread_and_message(
         expect(page.locator("textarea[name=content]")).to_have_value("")
         expect(page.locator("#sidebar")).to_contain_text("Hello **Nova**")
 
-        expect(page.locator("#messages .message-assistant")).to_contain_text(
-            "Hello from the scripted model."
-        )
+        expect(page.locator("#messages .message-assistant")).to_contain_text("Hello from the scripted model.")
 
         page.reload()
         expect(page.locator("#messages .message")).to_have_count(2)

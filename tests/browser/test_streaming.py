@@ -70,9 +70,7 @@ def test_reply_streams_survives_a_refresh_and_renders_markdown(
     streaming = page.locator(".message-streaming .run-text")
     expect(streaming).to_contain_text("w5")  # tokens arrive while the run is going
     page.reload()
-    expect(page.locator(".message-streaming .run-text")).to_contain_text(
-        "w10"
-    )  # text so far, then more
+    expect(page.locator(".message-streaming .run-text")).to_contain_text("w10")  # text so far, then more
     expect(page.locator(".message-assistant .markdown strong")).to_have_text("done", timeout=15000)
     expect(page.locator(".message-streaming")).to_have_count(0)
     assert page.evaluate("window.pwned") is None
@@ -94,9 +92,7 @@ def test_stop_keeps_what_was_written(nova_app: LiveNova, page: Page, llm: Script
     expect(page.locator(".message-streaming")).to_have_count(0)
 
 
-def test_provider_failure_is_shown_in_the_thread(
-    nova_app: LiveNova, page: Page, llm: ScriptedLLM
-) -> None:
+def test_provider_failure_is_shown_in_the_thread(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
     llm.queue(ScriptedReply(status=401))
     open_new_thread(page, nova_app)
     send(page, "Hello?")

@@ -38,9 +38,7 @@ async def test_replay_then_live_until_terminal(log: EventLog) -> None:
     events = await asyncio.wait_for(follower, 5)
     assert [e.id for e in events] == list(range(1, len(events) + 1))
     assert events[-1].type == "run.completed"
-    assert "".join(e.data["text"] for e in events if e.type == "message.delta") == "".join(
-        f"t{n} " for n in range(50)
-    )
+    assert "".join(e.data["text"] for e in events if e.type == "message.delta") == "".join(f"t{n} " for n in range(50))
 
 
 async def test_resume_from_an_id_skips_what_the_client_has(log: EventLog) -> None:

@@ -10,12 +10,8 @@ from app.agents.llm import ProviderConfig, build_chat_model
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 
 
-def config(
-    kind: str, base_url: str = "http://127.0.0.1:1/v1", key: str | None = "k"
-) -> ProviderConfig:
-    return ProviderConfig(
-        kind=kind, base_url=base_url, api_key=key, model="m", max_context_tokens=4096
-    )
+def config(kind: str, base_url: str = "http://127.0.0.1:1/v1", key: str | None = "k") -> ProviderConfig:
+    return ProviderConfig(kind=kind, base_url=base_url, api_key=key, model="m", max_context_tokens=4096)
 
 
 def test_each_kind_gets_its_class() -> None:

@@ -48,9 +48,7 @@ async def test_create_provider_encrypts_and_masks_the_key(
 async def test_bad_provider_form_keeps_input_and_names_fields(nova: Nova, llm: ScriptedLLM) -> None:
     await nova.create_user("ada@example.com")
     async with await nova.login("ada@example.com") as client:
-        form = provider_form(
-            llm, base_url="ftp://nowhere", max_context_tokens="lots", kind="openai", api_key=""
-        )
+        form = provider_form(llm, base_url="ftp://nowhere", max_context_tokens="lots", kind="openai", api_key="")
         response = await submit(client, "/providers", form)
     assert response.status_code == 400
     assert field_error(response.text, "base_url")
@@ -75,9 +73,7 @@ async def test_blank_key_on_edit_keeps_the_stored_key(nova: Nova, llm: ScriptedL
         async with nova.ctx.db.transaction() as session:
             provider = await session.scalar(select(Provider))
         assert provider is not None
-        response = await submit(
-            client, f"/providers/{provider.id}", provider_form(llm, api_key="", name="Renamed")
-        )
+        response = await submit(client, f"/providers/{provider.id}", provider_form(llm, api_key="", name="Renamed"))
         async with nova.ctx.db.transaction() as session:
             updated = await session.get(Provider, provider.id)
     assert response.status_code == 303
@@ -95,9 +91,7 @@ async def test_test_connection_lists_models(nova: Nova, llm: ScriptedLLM) -> Non
         assert provider is not None
         ok = await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
         llm.api_key = "another-key"
-        rejected = await submit(
-            client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"}
-        )
+        rejected = await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
     assert ok.status_code == 200
     assert "scripted-small" in ok.text and "scripted-large" in ok.text
     assert "<html" not in ok.text  # only the fragment
@@ -115,9 +109,7 @@ async def test_unreachable_provider_is_reported_clearly(nova: Nova, llm: Scripte
     assert "unreachable at http://127.0.0.1:9/v1" in response.text
 
 
-async def test_system_providers_are_visible_to_all_but_editable_by_admins(
-    nova: Nova, llm: ScriptedLLM
-) -> None:
+async def test_system_providers_are_visible_to_all_but_editable_by_admins(nova: Nova, llm: ScriptedLLM) -> None:
     await nova.create_user("root@example.com", role=Role.ADMIN)
     await nova.create_user("ada@example.com")
     async with await nova.login("root@example.com") as admin:

@@ -33,9 +33,7 @@ async def test_worker_killed_mid_run_is_retried_by_another(
     settings = {"NOVA_RUN_TIMEOUT_SECONDS": str(RUN_TIMEOUT)}
     async with start_live(request, "scaled", tmp_path, **settings) as live:
         await live.seed(llm.base_url)
-        llm.queue(
-            ScriptedReply(text=words(300), tokens_per_second=40), ScriptedReply(text="second try")
-        )
+        llm.queue(ScriptedReply(text=words(300), tokens_per_second=40), ScriptedReply(text="second try"))
         posted = await live.post(await live.new_thread())
         received = Received()
         async with live.api() as client:
@@ -87,9 +85,7 @@ async def test_redis_down_when_posting_is_a_clear_503(
         redis_server.stop()
         try:
             async with live.api() as client:
-                response = await client.post(
-                    f"/api/v1/threads/{thread}/messages", json={"content": "hi"}
-                )
+                response = await client.post(f"/api/v1/threads/{thread}/messages", json={"content": "hi"})
         finally:
             redis_server.start()
         async with live.db.transaction() as session:
@@ -99,9 +95,7 @@ async def test_redis_down_when_posting_is_a_clear_503(
     assert [(r.status, r.error is not None) for r in runs] == [(RunStatus.FAILED, True)]
 
 
-async def test_embedded_restart_marks_interrupted_runs_failed(
-    tmp_path: Path, llm: ScriptedLLM
-) -> None:
+async def test_embedded_restart_marks_interrupted_runs_failed(tmp_path: Path, llm: ScriptedLLM) -> None:
     from tests.fixtures.live import live_nova
 
     async with live_nova("embedded", tmp_path) as live:

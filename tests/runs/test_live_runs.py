@@ -25,9 +25,7 @@ async def replies_for(live: LiveNova, run_id: str) -> list[Message]:
         return list((await session.scalars(query)).all())
 
 
-async def test_reply_streams_with_dense_ids_and_is_stored_once(
-    live: LiveNova, llm: ScriptedLLM
-) -> None:
+async def test_reply_streams_with_dense_ids_and_is_stored_once(live: LiveNova, llm: ScriptedLLM) -> None:
     text = words(120)
     llm.queue(ScriptedReply(text=text, tokens_per_second=400))
     thread = await live.new_thread()
@@ -50,9 +48,7 @@ async def test_reply_streams_with_dense_ids_and_is_stored_once(
     assert sent[-1] == {"role": "user", "content": "Tell me a story"}
 
 
-async def test_resume_after_a_dropped_connection_has_no_gap_or_duplicate(
-    live: LiveNova, llm: ScriptedLLM
-) -> None:
+async def test_resume_after_a_dropped_connection_has_no_gap_or_duplicate(live: LiveNova, llm: ScriptedLLM) -> None:
     text = words(200)
     llm.queue(ScriptedReply(text=text, tokens_per_second=200))
     posted = await live.post(await live.new_thread())
@@ -111,9 +107,7 @@ async def test_one_active_run_per_thread(live: LiveNova, llm: ScriptedLLM) -> No
         await client.post(f"/api/v1/runs/{first['run_id']}/cancel")
     await live.wait_terminal(first["run_id"])
     async with live.db.transaction() as session:
-        users = await session.scalar(
-            select(func.count()).select_from(Message).where(Message.role == MessageRole.USER)
-        )
+        users = await session.scalar(select(func.count()).select_from(Message).where(Message.role == MessageRole.USER))
     assert users == 1  # the refused message was not stored half-way
     third = await live.post(thread, "third")
     assert (await live.wait_terminal(third["run_id"]))["status"] == "completed"
@@ -184,9 +178,7 @@ async def test_another_users_run_is_404_everywhere(live: LiveNova, llm: Scripted
             await client.get(f"/api/v1/runs/{posted['run_id']}"),
             await client.get(f"/api/v1/runs/{posted['run_id']}/events"),
             await client.post(f"/api/v1/runs/{posted['run_id']}/cancel"),
-            await client.post(
-                f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "x"}
-            ),
+            await client.post(f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "x"}),
         ):
             assert response.status_code == 404
     assert (await live.wait_terminal(posted["run_id"]))["status"] == "completed"
@@ -228,9 +220,7 @@ async def test_expired_log_replays_the_final_state_from_the_database(
     assert runs == 1 and len(llm.requests) == 1
 
 
-async def test_heartbeat_and_connection_lifetime(
-    request: object, tmp_path: object, llm: ScriptedLLM
-) -> None:
+async def test_heartbeat_and_connection_lifetime(request: object, tmp_path: object, llm: ScriptedLLM) -> None:
     import pytest
 
     from tests.conftest import start_live

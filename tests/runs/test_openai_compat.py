@@ -76,14 +76,10 @@ async def test_errors_follow_openais_shape(live: LiveNova, llm: ScriptedLLM) -> 
             await bad.models.list()
     async with client_for(live) as client:
         with pytest.raises(openai.BadRequestError) as unknown:
-            await client.chat.completions.create(
-                model="nobody", messages=[{"role": "user", "content": "x"}]
-            )
+            await client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "x"}])
         assert "No agent" in unknown.value.message
         llm.queue(ScriptedReply(status=401))
         with pytest.raises(openai.APIStatusError) as failed:
-            await client.chat.completions.create(
-                model="helper", messages=[{"role": "user", "content": "x"}]
-            )
+            await client.chat.completions.create(model="helper", messages=[{"role": "user", "content": "x"}])
         assert failed.value.status_code == 502
         assert "rejected the API key" in failed.value.message

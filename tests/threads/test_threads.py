@@ -31,9 +31,7 @@ async def test_new_thread_then_post_a_message(nova: Nova, llm: ScriptedLLM) -> N
     assert [(m.role, m.agent_id) for m in messages] == [(MessageRole.USER, agent.id)]
 
 
-async def test_htmx_post_returns_the_message_and_a_fresh_composer(
-    nova: Nova, llm: ScriptedLLM
-) -> None:
+async def test_htmx_post_returns_the_message_and_a_fresh_composer(nova: Nova, llm: ScriptedLLM) -> None:
     user = await nova.create_user("ada@example.com")
     await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
     thread = await make_thread(nova, user.id)
@@ -74,9 +72,7 @@ async def test_another_users_agent_cannot_be_picked(nova: Nova, llm: ScriptedLLM
     user = await nova.create_user("ada@example.com")
     thread = await make_thread(nova, user.id)
     async with await nova.login("ada@example.com") as client:
-        response = await submit(
-            client, f"/threads/{thread.id}/messages", {"content": "hi", "agent_id": str(theirs.id)}
-        )
+        response = await submit(client, f"/threads/{thread.id}/messages", {"content": "hi", "agent_id": str(theirs.id)})
     assert response.status_code == 400
     assert field_error(response.text, "agent")
     assert "hi</textarea>" in response.text

@@ -12,9 +12,7 @@ from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova, field_error, submit
 
 
-async def create_token_via_ui(
-    nova: Nova, email: str, name: str = "laptop", scope: str = "write"
-) -> str:
+async def create_token_via_ui(nova: Nova, email: str, name: str = "laptop", scope: str = "write") -> str:
     async with await nova.login(email) as client:
         response = await submit(client, "/tokens", {"name": name, "scope": scope})
     assert response.status_code == 200
@@ -94,9 +92,7 @@ async def test_api_creates_threads_and_refuses_bad_json(nova: Nova) -> None:
     secret = await create_token_via_ui(nova, "ada@example.com")
     auth = {"authorization": f"Bearer {secret}"}
     async with nova.client() as client:
-        created = await client.post(
-            "/api/v1/threads", json={"title": "From a script"}, headers=auth
-        )
+        created = await client.post("/api/v1/threads", json={"title": "From a script"}, headers=auth)
         bad = await client.post("/api/v1/threads", content=b"{nope", headers=auth)
         unknown_agent = await client.post("/api/v1/threads", json={"agent": "ghost"}, headers=auth)
         listing = await client.get("/api/v1/threads", headers=auth)

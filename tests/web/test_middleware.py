@@ -8,9 +8,7 @@ async def test_oversized_body_is_refused_with_413(nova: Nova) -> None:
     async with await nova.login("ada@example.com") as client:
         big = "x" * (nova.ctx.settings.max_body_bytes + 10)
         response = await submit(client, "/threads", {"content": big})
-        api = await client.post(
-            "/api/v1/threads", content=big.encode(), headers={"authorization": "Bearer x"}
-        )
+        api = await client.post("/api/v1/threads", content=big.encode(), headers={"authorization": "Bearer x"})
     assert response.status_code == 413
     assert api.status_code == 413
     assert api.headers["content-type"] == "application/problem+json"

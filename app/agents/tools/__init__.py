@@ -1,0 +1,1 @@
+"""Tools agents can call: the catalog, the per-run context, and the built-in tools."""

@@ -1,0 +1,68 @@
+"""What a tool may use during one run: the user's settings, credentials and stores."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from app.calendar import CalendarCredentials
+from app.egress import EgressPolicy
+from app.sandbox import Sandbox
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[Any]]
+Approve = Callable[[dict[str, Any]], Awaitable[bool]]
+Ask = Callable[[dict[str, Any]], Awaitable[str]]
+
+
+class ToolFailure(Exception):
+    """An expected failure, told to the model as the tool's result."""
+
+
+@dataclass(frozen=True)
+class MemoryNote:
+    id: str
+    content: str
+
+
+class MemoryStore(Protocol):
+    """One user's memories; implemented over the database by the run executor."""
+
+    async def save(self, content: str) -> MemoryNote: ...
+    async def search(self, query: str, limit: int) -> list[MemoryNote]: ...
+    async def recent(self, limit: int) -> list[MemoryNote]: ...
+    async def delete(self, memory_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ToolEnvironment:
+    """What decides whether a tool can work for this user ("needs setup" otherwise)."""
+
+    search_url: str | None
+    sandbox: Sandbox | None
+    calendar: CalendarCredentials | None
+    search_results: int = 5
+
+
+@dataclass
+class ToolContext:
+    user_id: uuid.UUID
+    run_id: uuid.UUID
+    timezone: ZoneInfo
+    env: ToolEnvironment
+    egress: EgressPolicy
+    memory: MemoryStore
+    emit: Emit
+    approve: Approve
+    ask: Ask
+    timeout_seconds: float = 60.0
+    # Values that must never appear in events or traces (passwords, keys).
+    secrets: tuple[str, ...] = field(default_factory=tuple)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "•••")
+        return text

@@ -1,0 +1,111 @@
+"""Every tool call as visible steps: events, a time limit, errors told to the model.
+
+A failing or slow tool never fails the run: the model reads what went wrong as the
+tool's result and decides what to do next. Outputs are capped before the model sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+
+from app.agents.tools.context import ToolContext, ToolFailure
+
+log = logging.getLogger(__name__)
+
+MAX_OUTPUT_CHARS = 12_000
+PREVIEW_CHARS = 400
+DECLINED = "The user declined this action. Do not retry it unless they ask."
+
+
+def summarize(tool: str, args: dict[str, Any]) -> str:
+    """A readable line for the step ("Searching the web for …")."""
+    first = next((str(v) for v in args.values() if isinstance(v, str) and v), "")
+    short = first if len(first) <= 80 else first[:77] + "…"
+    phrases = {
+        "web_search": f"Searching the web for “{short}”",
+        "web_fetch": f"Reading {short}",
+        "python_exec": "Running Python code",
+        "datetime_now": "Checking the date and time",
+        "memory_save": f"Remembering “{short}”",
+        "memory_search": f"Searching memories for “{short}”",
+        "memory_list": "Listing memories",
+        "memory_delete": "Deleting a memory",
+        "ask_user": f"Asking you: {short}",
+    }
+    if tool in phrases:
+        return phrases[tool]
+    if tool.startswith("calendar_"):
+        return "Calendar: " + tool.removeprefix("calendar_").replace("_", " ")
+    if tool.startswith("ask_agent_"):
+        return f"Asking the agent {tool.removeprefix('ask_agent_')}: “{short}”"
+    return f"Using {tool}"
+
+
+def step_id(tool: str, args: dict[str, Any]) -> str:
+    """Stable across a resume after a pause, so the same step is updated, not repeated."""
+    return hashlib.sha256(f"{tool}{sorted(args.items())}".encode()).hexdigest()[:12]
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, parent: str | None = None) -> BaseTool:
+    """The same tool, reporting its steps and asking for approval first when required."""
+    assert isinstance(tool, StructuredTool) and tool.coroutine is not None, tool.name
+    inner = tool.coroutine
+
+    async def call(**kwargs: Any) -> str:
+        call_id = step_id(tool.name, kwargs)
+        step = {"call_id": call_id, "tool": tool.name, "parent": parent,
+                "summary": ctx.redact(summarize(tool.name, kwargs)),
+                "args": ctx.redact(preview(kwargs))}  # fmt: skip
+        if ask_first and not await ctx.approve(step):
+            await ctx.emit("tool.finished", {**step, "status": "declined", "duration_ms": 0,
+                                             "preview": DECLINED})  # fmt: skip
+            return DECLINED
+        await ctx.emit("tool.started", step)
+        started = time.monotonic()
+        status, output = await _run(inner, kwargs, ctx, tool.name)
+        text = output if len(output) <= MAX_OUTPUT_CHARS else output[:MAX_OUTPUT_CHARS] + "\n[… output truncated]"
+        duration = int((time.monotonic() - started) * 1000)
+        await ctx.emit("tool.finished", {**step, "status": status, "duration_ms": duration,
+                                         "preview": ctx.redact(preview(text))})  # fmt: skip
+        return text
+
+    return StructuredTool.from_function(
+        coroutine=call, name=tool.name, description=tool.description, args_schema=tool.args_schema
+    )
+
+
+async def _run(inner: Any, kwargs: dict[str, Any], ctx: ToolContext, name: str) -> tuple[str, str]:
+    try:
+        async with asyncio.timeout(ctx.timeout_seconds):
+            return "ok", str(await inner(**kwargs))
+    except TimeoutError:
+        return "error", f"Error: {name} did not finish within {ctx.timeout_seconds:.0f} s."
+    except ToolFailure as exc:
+        return "error", f"Error: {exc}"
+    except Exception as exc:
+        if _is_graph_interrupt(exc):
+            raise
+        log.warning("tool %s failed: %s", name, type(exc).__name__)
+        return (
+            "error",
+            f"Error: {name} failed ({type(exc).__name__}: {ctx.redact(str(exc))[:200]}).",
+        )
+
+
+def _is_graph_interrupt(exc: BaseException) -> bool:
+    # LangGraph pauses a run by raising GraphInterrupt from inside the tool: let it through.
+    from langgraph.errors import GraphInterrupt
+
+    return isinstance(exc, GraphInterrupt)

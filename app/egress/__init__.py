@@ -1,0 +1,15 @@
+"""The egress guard: the only outbound HTTP path for requests a tool makes for a user."""
+
+from app.egress.client import EgressResponse, check_url, fetch
+from app.egress.errors import EgressError, EgressRefused
+from app.egress.policy import EgressPolicy, check_address
+
+__all__ = [
+    "EgressError",
+    "EgressPolicy",
+    "EgressRefused",
+    "EgressResponse",
+    "check_address",
+    "check_url",
+    "fetch",
+]

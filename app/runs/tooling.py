@@ -1,0 +1,209 @@
+"""The tools of one run: the agent's enabled tools and sub-agents, bound to this user."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agents.history import Turn
+from app.agents.runtime import AgentSpec, EnabledTool, Usage, stream_reply
+from app.agents.tools.catalog import BY_NAME, ToolSpec, custom_spec
+from app.agents.tools.context import Emit, MemoryNote, ToolContext, ToolEnvironment
+from app.agents.tools.instrument import instrument, step_id
+from app.context import AppContext
+from app.db import Database
+from app.egress import EgressPolicy
+from app.memory import service as memories
+from app.models import Agent
+from app.providers import repository as providers
+from app.providers.service import provider_config
+from app.tools import repository as tool_rows
+from app.tools import service as tool_settings
+from app.tools.sandboxes import available_sandbox
+
+
+@dataclass(frozen=True)
+class AgentNode:
+    """An agent ready to run: its spec, and the agents it may call, down to the depth limit."""
+
+    spec: AgentSpec
+    slug: str
+    description: str
+    children: tuple[AgentNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserTooling:
+    owner_id: uuid.UUID
+    timezone: str
+    env: ToolEnvironment
+    secrets: tuple[str, ...] = field(default_factory=tuple)
+
+
+class AgentUnavailable(Exception):
+    pass
+
+
+async def load_agent(session: AsyncSession, ctx: AppContext, agent: Agent, depth: int,
+                     extra_instructions: str | None = None) -> AgentNode:  # fmt: skip
+    provider = await providers.get_usable(session, agent.owner_id, agent.provider_id) if agent.provider_id else None
+    if provider is None:
+        raise AgentUnavailable(f"The agent “{agent.name}” has no provider: choose one on the Agents page.")
+    tools = tuple(EnabledTool(t.tool_name, t.ask_first) for t in await tool_rows.agent_tools(session, agent.id))
+    children: list[AgentNode] = []
+    if depth < ctx.settings.subagent_max_depth:
+        for child_id in await tool_rows.subagent_ids(session, agent.id):
+            child = await session.get(Agent, child_id)
+            if child is not None and child.owner_id == agent.owner_id and child.usable_as_tool:
+                children.append(await load_agent(session, ctx, child, depth + 1))
+    spec = AgentSpec(
+        provider=provider_config(provider, ctx.secretbox, agent.model),
+        instructions="\n\n".join(x for x in (agent.instructions, extra_instructions) if x),
+        temperature=agent.temperature, recursion_limit=agent.recursion_limit, tools=tools, name=agent.name,
+    )  # fmt: skip
+    return AgentNode(spec, agent.slug, agent.tool_description, tuple(children))
+
+
+async def load_user_tooling(session: AsyncSession, ctx: AppContext, owner_id: uuid.UUID, timezone: str) -> UserTooling:
+    stored = await tool_settings.load_settings(session, ctx.secretbox, owner_id)
+    env = tool_settings.environment(ctx.settings, stored, available_sandbox(ctx.settings))
+    secrets = tuple(v for group in stored.values() for k, v in group.items() if k == "password" and v)
+    return UserTooling(owner_id, timezone, env, secrets)
+
+
+class DatabaseMemory:
+    """MemoryStore for one user over Nova's database (a short transaction per call)."""
+
+    def __init__(self, db: Database, owner_id: uuid.UUID) -> None:
+        self.db, self.owner_id = db, owner_id
+
+    async def save(self, content: str) -> MemoryNote:
+        async with self.db.transaction() as session:
+            memory = await memories.save(session, self.owner_id, content)
+            return MemoryNote(str(memory.id), memory.content)
+
+    async def search(self, query: str, limit: int) -> list[MemoryNote]:
+        async with self.db.transaction() as session:
+            return [
+                MemoryNote(str(m.id), m.content) for m in await memories.search(session, self.owner_id, query, limit)
+            ]
+
+    async def recent(self, limit: int) -> list[MemoryNote]:
+        async with self.db.transaction() as session:
+            return [MemoryNote(str(m.id), m.content) for m in (await memories.recent(session, self.owner_id))[:limit]]
+
+    async def delete(self, memory_id: str) -> bool:
+        try:
+            wanted = uuid.UUID(memory_id)
+        except ValueError:
+            return False
+        async with self.db.transaction() as session:
+            try:
+                await memories.delete(session, self.owner_id, wanted)
+            except Exception:  # NotFound, including another user's id: nothing to delete
+                return False
+            return True
+
+
+async def _approve(step: dict[str, Any]) -> bool:
+    answer = interrupt({"kind": "approval", **step})
+    return bool(answer.get("approved")) if isinstance(answer, dict) else answer is True
+
+
+async def _ask(request: dict[str, Any]) -> str:
+    return str(interrupt({"kind": "question", **request}))
+
+
+def egress_policy(ctx: AppContext) -> EgressPolicy:
+    # Services the admin configured are allowed even on private addresses.
+    return EgressPolicy.from_settings(
+        ctx.settings.egress_allowlist, [ctx.settings.searxng_url, ctx.settings.judge0_url]
+    )
+
+
+def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uuid.UUID, emit: Emit,
+                *, parent: str | None = None, nested: bool = False) -> list[BaseTool]:  # fmt: skip
+    """The agent's tools as the model sees them, each reporting its steps."""
+    tool_ctx = ToolContext(
+        user_id=user.owner_id, run_id=run_id, timezone=_zone(user.timezone), env=user.env,
+        egress=egress_policy(ctx), memory=DatabaseMemory(ctx.db, user.owner_id), emit=emit,
+        approve=_approve, ask=_ask, timeout_seconds=ctx.settings.tool_timeout_seconds, secrets=user.secrets,
+    )  # fmt: skip
+    built: list[BaseTool] = []
+    for enabled in node.spec.tools:
+        spec = _spec(enabled.name)
+        if spec is None or spec.missing(user.env) is not None:
+            continue  # shown as "needs setup" in the UI; the model never sees a broken tool
+        needs_approval = spec.changes_things or enabled.ask_first
+        if nested and (needs_approval or spec.name == "ask_user"):
+            continue  # a sub-agent cannot pause the run for the user
+        for tool in spec.build(tool_ctx):
+            built.append(instrument(tool, tool_ctx, ask_first=needs_approval, parent=parent))
+    for child in node.children:
+        built.append(_subagent_tool(ctx, node, child, user, run_id, emit, parent))
+    return built
+
+
+def _spec(name: str) -> ToolSpec | None:
+    if name in BY_NAME:
+        return BY_NAME[name]
+    try:
+        return custom_spec(name) if "." in name else None
+    except Exception:
+        return None
+
+
+class SubagentArguments(BaseModel):
+    request: str = Field(description="What you need from this agent, with all the context it needs.")
+
+
+def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, user: UserTooling,
+                   run_id: uuid.UUID, emit: Emit, parent: str | None) -> BaseTool:  # fmt: skip
+    name = "ask_agent_" + re.sub(r"[^a-z0-9_]", "_", child.slug)[:50]
+    # The sub-agent spends from the parent's step budget, never more.
+    limit = min(child.spec.recursion_limit, parent_node.spec.recursion_limit)
+    spec = AgentSpec(child.spec.provider, child.spec.instructions, child.spec.temperature, limit,
+                     child.spec.tools, child.spec.name)  # fmt: skip
+
+    async def delegate(request: str) -> str:
+        call_id = step_id(name, {"request": request})
+        tools = build_tools(ctx, AgentNode(spec, child.slug, child.description, child.children), user, run_id,
+                            emit, parent=call_id, nested=True)  # fmt: skip
+        parts = [p async for p in stream_reply(spec, [Turn("user", request)], tools=tools, emit=emit)
+                 if isinstance(p, str)]  # fmt: skip
+        return "".join(parts).strip() or f"{child.spec.name} gave no answer."
+
+    tool = StructuredTool.from_function(
+        coroutine=delegate, name=name, args_schema=SubagentArguments,
+        description=f"Ask the agent “{child.spec.name}”: {child.description}",
+    )  # fmt: skip
+    tool_ctx_stub = ToolContext(user.owner_id, run_id, _zone(user.timezone), user.env, egress_policy(ctx),
+                                DatabaseMemory(ctx.db, user.owner_id), emit, _approve, _ask,
+                                ctx.settings.tool_timeout_seconds * 5, user.secrets)  # fmt: skip
+    return instrument(tool, tool_ctx_stub, parent=parent)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except Exception:
+        return ZoneInfo("UTC")
+
+
+__all__ = [
+    "AgentNode",
+    "AgentUnavailable",
+    "Usage",
+    "UserTooling",
+    "build_tools",
+    "load_agent",
+    "load_user_tooling",
+]

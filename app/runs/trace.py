@@ -1,0 +1,48 @@
+"""A run's execution trace: model calls, tool calls (nested for sub-agents), errors.
+
+Built from the run's events, so the live view and the kept trace are the same thing.
+Arguments and previews were already redacted when the events were written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.events import RunEvent
+
+STEP_TYPES = {"tool.started", "tool.finished", "model.finished", "run.restarted", "run.waiting"}
+
+
+def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
+    """Steps in order, tools nested under the sub-agent call that made them."""
+    roots: list[dict[str, Any]] = []
+    by_call: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.type not in STEP_TYPES:
+            continue
+        data = event.data
+        if event.type == "model.finished":
+            roots.append({"kind": "model", **data})
+            continue
+        if event.type in ("run.restarted", "run.waiting"):
+            roots.append({"kind": "note", "summary": _note(event)})
+            continue
+        call_id = str(data.get("call_id"))
+        step = by_call.get(call_id)
+        if step is None:
+            step = {"kind": "tool", "children": [], "status": "running", **data}
+            by_call[call_id] = step
+            parent = by_call.get(str(data.get("parent"))) if data.get("parent") else None
+            (parent["children"] if parent else roots).append(step)
+        step.update({k: v for k, v in data.items() if k != "parent"})
+    return roots
+
+
+def _note(event: RunEvent) -> str:
+    if event.type == "run.restarted":
+        return f"Started over: {event.data.get('reason', '')}"
+    request = event.data
+    if request.get("kind") == "approval":
+        return f"Waited for approval: {request.get('summary', '')}"
+    return f"Asked: {request.get('question', '')}"

@@ -1,0 +1,1 @@
+"""The Tools page: per-user tool settings, tools per agent, admin-registered tools."""

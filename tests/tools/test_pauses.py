@@ -1,0 +1,130 @@
+"""Human in the loop: questions and approvals pause a run durably until answered."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.db import utcnow
+from app.models import Run, RunStatus
+from tests.conftest import start_live
+from tests.fixtures.live import LiveNova
+from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply, last_tool_result
+from tests.fixtures.sse import Received, read_events
+from tests.tools.conftest import give_tools
+
+
+async def wait_status(live: LiveNova, run_id: str, status: str, timeout: float = 20) -> dict[str, Any]:  # noqa: ASYNC109
+    for _ in range(int(timeout / 0.05)):
+        run = await live.run(run_id)
+        if run["status"] == status:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run never became {status}: {run}")
+
+
+async def answer(live: LiveNova, run_id: str, body: dict[str, Any]) -> int:
+    async with live.api() as client:
+        response = await client.post(f"/api/v1/runs/{run_id}/answer", json=body)
+    return response.status_code
+
+
+async def test_ask_user_pauses_and_resumes_with_the_answer(live: LiveNova, llm: ScriptedLLM) -> None:
+    await give_tools(live, {"ask_user": False})
+    llm.queue(
+        ScriptedReply(tool_calls=[("ask_user", {"question": "Which colour?", "choices": ["Blue", "Red"]})]),
+        ScriptedReply(text_from=lambda body: "You chose: " + last_tool_result(body)),
+    )  # fmt: skip
+    posted = await live.post(await live.new_thread(), "Paint my room")
+    received = Received()
+    async with live.api() as client:
+        await read_events(client, posted["run_id"], received, stop_after=3)
+    waiting = await wait_status(live, posted["run_id"], "waiting")
+    assert waiting["waiting_for"]["question"] == "Which colour?"
+    assert waiting["waiting_for"]["choices"] == ["Blue", "Red"]
+    async with live.api() as client:
+        busy = await client.post(f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "hi"})
+    assert busy.status_code == 409  # the paused run still holds the thread
+    assert await answer(live, posted["run_id"], {"answer": "Blue"}) == 202
+    done = await live.wait_terminal(posted["run_id"])
+    assert done["message"]["content"] == "You chose: The user answered: Blue"
+    async with live.api() as client:
+        await read_events(client, posted["run_id"], received)
+    assert "run.waiting" in received.types and "run.resumed" in received.types
+    assert received.ids == list(range(1, received.last_id + 1))
+    assert await answer(live, posted["run_id"], {"answer": "again"}) == 409
+
+
+async def test_ask_first_tool_waits_for_approval_and_deny_tells_the_model(live: LiveNova, llm: ScriptedLLM) -> None:
+    await give_tools(live, {"datetime_now": True})
+    for decision, expected in ((True, "UTC"), (False, "The user declined")):
+        llm.queue(
+            ScriptedReply(tool_calls=[("datetime_now", {})]),
+            ScriptedReply(text_from=last_tool_result),
+        )
+        posted = await live.post(await live.new_thread(), "Time please")
+        waiting = await wait_status(live, posted["run_id"], "waiting")
+        assert waiting["waiting_for"]["kind"] == "approval"
+        assert waiting["waiting_for"]["summary"] == "Checking the date and time"
+        assert await answer(live, posted["run_id"], {"approve": decision}) == 202
+        done = await live.wait_terminal(posted["run_id"])
+        assert expected in done["message"]["content"]
+
+
+async def test_a_pause_survives_worker_and_web_restarts(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> None:
+    async with start_live(request, "scaled", tmp_path) as live:
+        await live.seed(llm.base_url)
+        await give_tools(live, {"ask_user": False})
+        llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Name?"})]),
+                  ScriptedReply(text_from=last_tool_result))  # fmt: skip
+        posted = await live.post(await live.new_thread(), "Greet me")
+        await wait_status(live, posted["run_id"], "waiting")
+        live.kill_workers(signal.SIGKILL)
+        live.start_worker()
+        assert await answer(live, posted["run_id"], {"answer": "Ada"}) == 202
+        done = await live.wait_terminal(posted["run_id"])
+    assert done["status"] == "completed"
+    assert done["message"]["content"] == "The user answered: Ada"
+
+
+async def test_cancelling_a_paused_run(live: LiveNova, llm: ScriptedLLM) -> None:
+    await give_tools(live, {"ask_user": False})
+    llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Sure?"})]))
+    posted = await live.post(await live.new_thread(), "Do it")
+    await wait_status(live, posted["run_id"], "waiting")
+    async with live.api() as client:
+        cancelled = await client.post(f"/api/v1/runs/{posted['run_id']}/cancel")
+    assert cancelled.status_code == 202
+    assert (await live.wait_terminal(posted["run_id"]))["status"] == "cancelled"
+
+
+async def test_unanswered_pauses_expire(live: LiveNova, llm: ScriptedLLM) -> None:
+    from app.context import open_context
+    from app.runs.tasks import expire_runs
+    from app.settings import load_settings
+
+    await give_tools(live, {"ask_user": False})
+    llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Still there?"})]))
+    posted = await live.post(await live.new_thread(), "Wait for me")
+    await wait_status(live, posted["run_id"], "waiting")
+    async with live.db.transaction() as session:
+        run = await session.get(Run, uuid.UUID(posted["run_id"]))
+        assert run is not None
+        run.waiting_until = utcnow() - timedelta(minutes=1)
+    # The job the worker's cron (or the embedded sweeper) runs every minute, run now.
+    ctx = open_context(load_settings(_env_file=None, NOVA_DATA_DIR=str(live.data_dir), **live.env))
+    try:
+        await expire_runs(ctx)
+    finally:
+        await ctx.close()
+    done = await live.run(posted["run_id"])
+    assert done["status"] == RunStatus.FAILED.value
+    assert done["error"] == "No answer within 24 hours; the run was stopped."
