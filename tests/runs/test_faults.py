@@ -41,7 +41,7 @@ async def test_worker_killed_mid_run_is_retried_by_another(
             live.kill_workers(signal.SIGKILL)
             killed_at = time.monotonic()
             live.start_worker()
-            run = await live.wait_terminal(posted["run_id"], timeout=RUN_TIMEOUT + 30)
+            run = await live.wait_terminal(posted["run_id"], within=RUN_TIMEOUT + 30)
             await read_events(client, posted["run_id"], received)
         replies = await _replies(live, posted["run_id"])
     assert time.monotonic() - killed_at < RUN_TIMEOUT + 30
@@ -64,7 +64,7 @@ async def test_redis_restart_mid_stream_is_survived(
             redis_server.stop()
             await asyncio.sleep(0.5)
             redis_server.start()
-            run = await live.wait_terminal(posted["run_id"], timeout=40)
+            run = await live.wait_terminal(posted["run_id"], within=40)
             status = await read_events(client, posted["run_id"], received)
         replies = await _replies(live, posted["run_id"])
     assert run["status"] == "completed", run["error"]
