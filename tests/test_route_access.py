@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from app.db import Base
-from app.models import Role
+from app.memory import service as memories
+from app.models import CustomTool, Role
 from app.tokens import service as tokens
 from tests.fixtures.factories import make_agent, make_finished_run, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM
@@ -35,7 +36,7 @@ class Endpoint:
 
     @property
     def has_ids(self) -> bool:
-        return "{" in self.path
+        return ":uuid}" in self.path
 
 
 def endpoints(nova: Nova) -> list[Endpoint]:
@@ -48,6 +49,7 @@ def endpoints(nova: Nova) -> list[Endpoint]:
 
 
 def fill(path: str, ids: dict[str, uuid.UUID]) -> str:
+    path = path.replace("{group:str}", "calendar")
     for name, value in ids.items():
         path = path.replace(f"{{{name}:uuid}}", str(value))
     assert "{" not in path, f"test_route_access has no id for {path}: add it to the walk"
@@ -80,10 +82,15 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
     thread = await make_thread(nova, owner.id)
     run = await make_finished_run(nova, thread, agent)
     async with nova.ctx.db.transaction() as session:
+        memory = await memories.save(session, owner.id, "The owner likes tea.")
+        custom = CustomTool(dotted_path="json.dumps", created_by_id=owner.id)
+        session.add(custom)
+    async with nova.ctx.db.transaction() as session:
         owner_token = (await tokens.create_token(session, owner.id, "walk", "write")).secret
         stranger_token = (await tokens.create_token(session, stranger.id, "walk", "write")).secret
     ids = {"provider_id": provider.id, "agent_id": agent.id, "thread_id": thread.id,
-           "token_id": uuid.uuid4(), "user_id": owner.id, "run_id": run.id}  # fmt: skip
+           "token_id": uuid.uuid4(), "user_id": owner.id, "run_id": run.id,
+           "memory_id": memory.id, "tool_id": custom.id}  # fmt: skip
     async with nova.ctx.db.transaction() as session:
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
 

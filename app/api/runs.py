@@ -94,6 +94,9 @@ async def cancel_run(request: Request) -> Response:
 @login_required
 async def answer_run(request: Request) -> Response:
     """Answer a paused run: {"answer": "..."} to a question, {"approve": true|false} to an approval."""
+    run_id: uuid.UUID = request.path_params["run_id"]
+    async with app_context(request).db.transaction() as session:
+        await service.get_run(session, current_user(request).id, run_id)  # 404 before any 422
     body = await json_body(request)
     if isinstance(body.get("approve"), bool):
         value: Any = {"approved": body["approve"]}
@@ -101,7 +104,6 @@ async def answer_run(request: Request) -> Response:
         value = body["answer"].strip()
     else:
         raise ValidationFailed({"answer": 'Send {"answer": "..."} or {"approve": true|false}.'})
-    run_id: uuid.UUID = request.path_params["run_id"]
     try:
         await service.answer(app_context(request), current_user(request).id, run_id, value)
     except QueueUnavailable:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.fixtures.live import LiveNova, live_nova
+from tests.fixtures.llm_server import ScriptedLLM
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,3 +42,29 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def nova_app(tmp_path: Path, llm: ScriptedLLM) -> Iterator[LiveNova]:
+    """Embedded `nova serve` with a seeded user, driven from sync Playwright code.
+
+    Sync Playwright owns this thread's event loop, so the async setup runs on its own.
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def run(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=120)
+
+    manager = live_nova("embedded", tmp_path)
+    live = run(manager.__aenter__())
+    run(live.seed(llm.base_url))
+    live.call = run  # type: ignore[attr-defined]  # lets tests run async setup on this loop
+    try:
+        yield live
+    finally:
+        run(manager.__aexit__(None, None, None))
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.live import LiveNova, live_nova
+from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import PASSWORD
 
 
 def words(count: int) -> str:
     return " ".join(f"w{i}" for i in range(count))
-
-
-@pytest.fixture
-def nova_app(tmp_path: Path, llm: ScriptedLLM) -> Iterator[LiveNova]:
-    """Embedded `nova serve` with a seeded user, driven from sync Playwright code.
-
-    Sync Playwright owns this thread's event loop, so the async setup runs on its own.
-    """
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    def run(coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=120)
-
-    manager = live_nova("embedded", tmp_path)
-    live = run(manager.__aenter__())
-    run(live.seed(llm.base_url))
-    try:
-        yield live
-    finally:
-        run(manager.__aexit__(None, None, None))
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 def open_new_thread(page: Page, live: LiveNova) -> None:
