@@ -118,6 +118,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 name="runs.expire_paused",
                 minute=set(range(60)),
                 run_at_startup=True,
+                timeout=job_timeout,
             )
         ],
         "on_startup": startup,
@@ -125,6 +126,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "redis_settings": _redis_settings(settings.redis_url),
         "queue_name": QUEUE_NAME,
         "max_jobs": settings.run_concurrency,
+        # arq re-runs a job whose worker died once the longest job timeout (+10 s) passed:
+        # every job here must stay within the run timeout, or a crash is noticed too late.
+        "job_timeout": job_timeout,
         "poll_delay": IDLE_POLL_SECONDS,
         "keep_result": 60,
         "handle_signals": True,

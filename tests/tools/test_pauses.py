@@ -128,3 +128,28 @@ async def test_unanswered_pauses_expire(live: LiveNova, llm: ScriptedLLM) -> Non
     done = await live.run(posted["run_id"])
     assert done["status"] == RunStatus.FAILED.value
     assert done["error"] == "No answer within 24 hours; the run was stopped."
+
+
+async def test_a_pause_survives_a_restart_of_embedded_nova(tmp_path: Path, llm: ScriptedLLM) -> None:
+    from tests.fixtures.live import live_nova
+    from tests.fixtures.server import nova_serve
+
+    async with live_nova("embedded", tmp_path) as live:
+        await live.seed(llm.base_url)
+        await give_tools(live, {"ask_user": False})
+        llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "City?"})]),
+                  ScriptedReply(text_from=last_tool_result))  # fmt: skip
+        posted = await live.post(await live.new_thread(), "Weather?")
+        await wait_status(live, posted["run_id"], "waiting")
+        live.web.process.kill()
+        live.web.process.wait()
+        first_web = live.web
+        with nova_serve(tmp_path, **live.env) as again:
+            live.web = again
+            try:
+                assert (await live.run(posted["run_id"]))["status"] == "waiting"
+                assert await answer(live, posted["run_id"], {"answer": "Lyon"}) == 202
+                done = await live.wait_terminal(posted["run_id"])
+            finally:
+                live.web = first_web
+    assert done["message"]["content"] == "The user answered: Lyon"
