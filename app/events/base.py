@@ -6,7 +6,7 @@ import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,33 @@ class Listener:
         except asyncio.QueueFull:
             # Dropping is safe: the next event shows a gap and the follower reads the log.
             pass
+
+
+class Listeners:
+    """The followers of each run in this process."""
+
+    def __init__(self) -> None:
+        self._by_run: dict[str, set[Listener]] = {}
+
+    @asynccontextmanager
+    async def register(self, run_id: str) -> AsyncIterator[Listener]:
+        listener = Listener()
+        self._by_run.setdefault(run_id, set()).add(listener)
+        try:
+            yield listener
+        finally:
+            followers = self._by_run.get(run_id, set())
+            followers.discard(listener)
+            if not followers:
+                self._by_run.pop(run_id, None)
+
+    def offer(self, run_id: str, item: RunEvent | Resync) -> None:
+        for listener in self._by_run.get(run_id, ()):
+            listener.offer(item)
+
+    def offer_all(self, item: Resync) -> None:
+        for run_id in list(self._by_run):
+            self.offer(run_id, item)
 
 
 class EventLog(ABC):

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-from app.events.base import EventLog, Listener, RunEvent
+from app.events.base import EventLog, Listener, Listeners, RunEvent
 
 
 class MemoryEventLog(EventLog):
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
         self._logs: defaultdict[str, list[RunEvent]] = defaultdict(list)
-        self._listeners: defaultdict[str, set[Listener]] = defaultdict(set)
+        self._listeners = Listeners()
         self._cancelled: set[str] = set()
         self._expiries: dict[str, asyncio.TimerHandle] = {}
 
@@ -24,8 +23,7 @@ class MemoryEventLog(EventLog):
         if log and event.id <= log[-1].id:
             return  # a duplicate from a retried writer; ids only move forward
         log.append(event)
-        for listener in self._listeners.get(run_id, ()):
-            listener.offer(event)
+        self._listeners.offer(run_id, event)
 
     async def read_after(self, run_id: str, after: int) -> list[RunEvent]:
         log = self._logs.get(run_id, [])
@@ -47,16 +45,8 @@ class MemoryEventLog(EventLog):
         self._logs.pop(run_id, None)
         self._expiries.pop(run_id, None)
 
-    @asynccontextmanager
-    async def listen(self, run_id: str) -> AsyncIterator[Listener]:
-        listener = Listener()
-        self._listeners[run_id].add(listener)
-        try:
-            yield listener
-        finally:
-            self._listeners[run_id].discard(listener)
-            if not self._listeners[run_id]:
-                del self._listeners[run_id]
+    def listen(self, run_id: str) -> AbstractAsyncContextManager[Listener]:
+        return self._listeners.register(run_id)
 
     async def request_cancel(self, run_id: str) -> None:
         self._cancelled.add(run_id)

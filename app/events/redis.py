@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, suppress
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -19,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.events.base import RESYNC, EventLog, Listener, RunEvent
+from app.events.base import RESYNC, EventLog, Listener, Listeners, RunEvent
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ class RedisEventLog(EventLog):
     def __init__(self, url: str, ttl_seconds: int) -> None:
         self.redis: Redis = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
         self.ttl = ttl_seconds
-        self._listeners: defaultdict[str, set[Listener]] = defaultdict(set)
+        self._listeners = Listeners()
         self._dispatcher: asyncio.Task[None] | None = None
 
     async def append(self, run_id: str, event: RunEvent) -> None:
@@ -92,18 +90,10 @@ class RedisEventLog(EventLog):
     async def cancel_requested(self, run_id: str) -> bool:
         return bool(await self.redis.exists(_cancel_key(run_id)))
 
-    @asynccontextmanager
-    async def listen(self, run_id: str) -> AsyncIterator[Listener]:
+    def listen(self, run_id: str) -> AbstractAsyncContextManager[Listener]:
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch_forever())
-        listener = Listener()
-        self._listeners[run_id].add(listener)
-        try:
-            yield listener
-        finally:
-            self._listeners[run_id].discard(listener)
-            if not self._listeners[run_id]:
-                del self._listeners[run_id]
+        return self._listeners.register(run_id)
 
     async def _dispatch_forever(self) -> None:
         """The process's one pub/sub connection, reconnected whenever it breaks."""
@@ -131,16 +121,10 @@ class RedisEventLog(EventLog):
             if message is None or message.get("type") != "pmessage":
                 continue
             run_id = message["channel"].decode()[len(CHANNEL_PREFIX) :]
-            listeners = self._listeners.get(run_id)
-            if listeners:
-                event = RunEvent.from_json(message["data"])
-                for listener in listeners:
-                    listener.offer(event)
+            self._listeners.offer(run_id, RunEvent.from_json(message["data"]))
 
     def _resync_all(self) -> None:
-        for listeners in self._listeners.values():
-            for listener in listeners:
-                listener.offer(RESYNC)
+        self._listeners.offer_all(RESYNC)
 
     async def close(self) -> None:
         if self._dispatcher is not None:

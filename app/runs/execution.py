@@ -17,7 +17,7 @@ from app.events.writer import EventWriter
 from app.models import RunStatus
 from app.runs import service, trace
 from app.runs.service import Outcome, RunAbandoned, RunPlan
-from app.runs.tooling import build_tools
+from app.runs.tooling import build_tools, may_pause
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,9 @@ async def _generate_with_retries(
 ) -> Outcome | Paused:
     retries = ctx.settings.provider_retries
     tools = build_tools(ctx, plan.agent, plan.user, plan.run_id, writer.emit)
-    session = GraphSession(await ctx.checkpointer(), plan.graph_thread)
+    # Checkpoints cost a write per step; only a run that can pause needs them.
+    pausable = may_pause(plan.agent) or plan.resume is not None
+    session = GraphSession(await ctx.checkpointer(), plan.graph_thread) if pausable else None
     resume = plan.resume
     for attempt in range(retries + 1):
         first_try = attempt == 0

@@ -152,6 +152,15 @@ def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uui
     return built
 
 
+def may_pause(node: AgentNode) -> bool:
+    """Whether a tool of this agent can pause the run (only then are checkpoints needed)."""
+    for enabled in node.spec.tools:
+        spec = _spec(enabled.name)
+        if enabled.ask_first or enabled.name == "ask_user" or (spec is not None and spec.changes_things):
+            return True
+    return False
+
+
 def _spec(name: str) -> ToolSpec | None:
     if name in BY_NAME:
         return BY_NAME[name]
