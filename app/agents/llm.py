@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from dataclasses import dataclass
 
-import httpx
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import SecretStr
 
@@ -24,23 +21,6 @@ class ProviderConfig:
     def __repr__(self) -> str:
         # Keeps the key out of logs and tracebacks that print the config.
         return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
-
-
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
-
-
-def _shared_http_client() -> httpx.AsyncClient | None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None  # built outside a loop (tests of the factory): let the SDK make its own
-    client = _clients.get(loop)
-    if client is None:
-        client = _clients[loop] = httpx.AsyncClient(
-            timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS, connect=10.0),
-            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
-        )
-    return client
 
 
 def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> BaseChatModel:
@@ -68,9 +48,6 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        # One connection pool per process: a new client per run costs an SSL context and
-        # a TCP handshake on the first token's path.
-        http_async_client=_shared_http_client(),
         model=config.model,
         base_url=config.base_url,
         # Local servers (llama.cpp, vLLM...) often need no key, but the client wants one.
