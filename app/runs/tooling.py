@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.history import Turn
 from app.agents.runtime import AgentSpec, EnabledTool, Usage, stream_reply
-from app.agents.tools.catalog import BY_NAME, ToolSpec, custom_spec
+from app.agents.tools.catalog import BY_NAME, ToolSpec
 from app.agents.tools.context import Emit, MemoryNote, ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument, step_id
 from app.context import AppContext
@@ -46,6 +46,8 @@ class UserTooling:
     timezone: str
     env: ToolEnvironment
     secrets: tuple[str, ...] = field(default_factory=tuple)
+    # Tools admins registered by dotted path, by their model-facing name.
+    custom: dict[str, ToolSpec] = field(default_factory=dict)
 
 
 class AgentUnavailable(Exception):
@@ -76,7 +78,8 @@ async def load_user_tooling(session: AsyncSession, ctx: AppContext, owner_id: uu
     stored = await tool_settings.load_settings(session, ctx.secretbox, owner_id)
     env = tool_settings.environment(ctx.settings, stored, available_sandbox(ctx.settings))
     secrets = tuple(v for group in stored.values() for k, v in group.items() if k == "password" and v)
-    return UserTooling(owner_id, timezone, env, secrets)
+    custom = {spec.name: spec for spec in await tool_settings.catalog(session) if spec.name not in BY_NAME}
+    return UserTooling(owner_id, timezone, env, secrets, custom)
 
 
 class DatabaseMemory:
@@ -139,7 +142,7 @@ def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uui
     )  # fmt: skip
     built: list[BaseTool] = []
     for enabled in node.spec.tools:
-        spec = _spec(enabled.name)
+        spec = BY_NAME.get(enabled.name) or user.custom.get(enabled.name)
         if spec is None or spec.missing(user.env) is not None:
             continue  # shown as "needs setup" in the UI; the model never sees a broken tool
         needs_approval = spec.changes_things or enabled.ask_first
@@ -155,19 +158,10 @@ def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uui
 def may_pause(node: AgentNode) -> bool:
     """Whether a tool of this agent can pause the run (only then are checkpoints needed)."""
     for enabled in node.spec.tools:
-        spec = _spec(enabled.name)
+        spec = BY_NAME.get(enabled.name)
         if enabled.ask_first or enabled.name == "ask_user" or (spec is not None and spec.changes_things):
             return True
     return False
-
-
-def _spec(name: str) -> ToolSpec | None:
-    if name in BY_NAME:
-        return BY_NAME[name]
-    try:
-        return custom_spec(name) if "." in name else None
-    except Exception:
-        return None
 
 
 class SubagentArguments(BaseModel):

@@ -159,3 +159,15 @@ async def test_web_search_uses_searxng_json(
     assert "Nova docs" in run["message"]["content"] and "Other" not in run["message"]["content"]
     assert searx.hits == ["/search"]
     assert steps(received)[0]["summary"] == "Searching the web for “nova agent”"
+
+
+async def test_an_admin_registered_tool_runs(live: LiveNova, llm: ScriptedLLM) -> None:
+    from app.models import CustomTool
+
+    async with live.db.transaction() as session:
+        session.add(CustomTool(dotted_path="tests.fixtures.custom_tools.word_count"))
+    await give_tools(live, {"word_count": False})
+    llm.queue(ScriptedReply(tool_calls=[("word_count", {"text": "one two three"})]), answer_with_result("Words: "))
+    run, received = await run_to_end(live, "Count")
+    assert run["message"]["content"] == "Words: 3"
+    assert steps(received)[0]["summary"] == "Using word_count"

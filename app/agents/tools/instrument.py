@@ -60,8 +60,7 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
 
 def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, parent: str | None = None) -> BaseTool:
     """The same tool, reporting its steps and asking for approval first when required."""
-    assert isinstance(tool, StructuredTool) and tool.coroutine is not None, tool.name
-    inner = tool.coroutine
+    inner = _as_coroutine(tool)
 
     async def call(**kwargs: Any) -> str:
         call_id = step_id(tool.name, kwargs)
@@ -84,6 +83,17 @@ def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, par
     return StructuredTool.from_function(
         coroutine=call, name=tool.name, description=tool.description, args_schema=tool.args_schema
     )
+
+
+def _as_coroutine(tool: BaseTool) -> Any:
+    """The tool's async body; a plain function (an admin's tool) runs in a thread."""
+    if isinstance(tool, StructuredTool) and tool.coroutine is not None:
+        return tool.coroutine
+
+    async def in_thread(**kwargs: Any) -> Any:
+        return await asyncio.to_thread(tool.invoke, kwargs)
+
+    return in_thread
 
 
 async def _run(inner: Any, kwargs: dict[str, Any], ctx: ToolContext, name: str) -> tuple[str, str]:
