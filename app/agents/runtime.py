@@ -50,6 +50,9 @@ class Paused:
     """The graph stopped at an interrupt: a question or an approval for the user."""
 
     request: dict[str, Any]
+    # Which pending interrupt this is: parallel tool calls can pause several at once, and
+    # each answer resumes only its own (the rest pause the run again, one card at a time).
+    interrupt_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ async def stream_reply(
     resume: Any = None,
     emit: Emit | None = None,
     continue_from_checkpoint: bool = False,
+    interrupt_id: str | None = None,
 ) -> AsyncIterator[str | Usage | Paused]:
     """Text deltas as the model writes them, its token usage, and a Paused if it waits.
 
@@ -86,14 +90,16 @@ async def stream_reply(
         graph_input = None  # a retry: go on from the last step the checkpointer saved
     elif resume is not None:
         graph_input = Command(resume=resume)
+        if interrupt_id:
+            graph_input = Command(resume={interrupt_id: resume})
     else:
         graph_input = {"messages": fit_history(spec.instructions, turns, spec.provider.max_context_tokens)}
     usage = Usage(0, 0)
     try:
         async for mode, payload in graph.astream(cast(Any, graph_input), config, stream_mode=["messages", "updates"]):
             if mode == "updates" and isinstance(payload, dict) and "__interrupt__" in payload:
-                interrupts = payload["__interrupt__"]
-                yield Paused(dict(interrupts[0].value))
+                first = payload["__interrupt__"][0]
+                yield Paused(dict(first.value), getattr(first, "id", None))
                 return
             if mode != "messages":
                 continue

@@ -22,6 +22,8 @@ class EventWriter:
         self.last_id = last_id
         self._pending: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
+        # Parallel tool calls emit at once: ids must reach the log in order.
+        self._lock = asyncio.Lock()
 
     async def emit(self, type_: str, data: dict[str, Any]) -> RunEvent:
         await self.flush()
@@ -54,7 +56,8 @@ class EventWriter:
             await self._append(DELTA, {"text": text})
 
     async def _append(self, type_: str, data: dict[str, Any]) -> RunEvent:
-        self.last_id += 1
-        event = RunEvent(id=self.last_id, type=type_, data=data)
-        await self.log.append(self.run_id, event)
-        return event
+        async with self._lock:
+            self.last_id += 1
+            event = RunEvent(id=self.last_id, type=type_, data=data)
+            await self.log.append(self.run_id, event)
+            return event

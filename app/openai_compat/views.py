@@ -33,6 +33,10 @@ from app.web.errors import openai_error
 from app.web.json import json_body
 
 THREAD_HEADER = "X-Nova-Thread-Id"
+WAITING_MESSAGE = (
+    "The agent is waiting for your answer (a question or an approval): answer it in the thread "
+    "or with POST /api/v1/runs/{id}/answer."
+)
 
 
 @login_required
@@ -109,6 +113,9 @@ async def _stream_chunks(
         elif event.type == "run.failed":
             yield frame(_error_body(str(event.data.get("error", "The run failed."))))
             break
+        elif event.type == "run.waiting":
+            yield frame(_error_body(WAITING_MESSAGE))
+            break
         elif event.terminal:
             yield frame(convert.chunk(run_id, chat.model, {}, finish="stop"))
             if chat.include_usage and (usage := convert.usage_of(event)):
@@ -125,6 +132,10 @@ async def _wait_for_completion(
     run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str]
 ) -> Response:
     async for event in events:
+        if event.type == "run.waiting":
+            response = openai_error(409, WAITING_MESSAGE, code="run_waiting")
+            response.headers.update(headers)
+            return response
         if event.type == "run.failed":
             response = openai_error(502, str(event.data.get("error", "The run failed.")), code="run_failed")
             response.headers.update(headers)

@@ -40,7 +40,7 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
     progress = _Progress(plan.text_before)
     result = await _generate_until_done(ctx, writer, plan, progress)
     if isinstance(result, Paused):
-        if await service.pause(ctx, plan, result.request, "".join(progress.parts)):
+        if await service.pause(ctx, plan, result.request, "".join(progress.parts), result.interrupt_id):
             await writer.emit("run.waiting", result.request)
         return
     await _finish(ctx, writer, run_id, plan.attempt, result)
@@ -87,14 +87,15 @@ async def _generate_with_retries(
     tools = build_tools(ctx, plan.agent, plan.user, plan.run_id, writer.emit)
     # Checkpoints cost a write per step; only a run that can pause needs them.
     pausable = may_pause(plan.agent) or plan.resume is not None
-    session = GraphSession(await ctx.checkpointer(), plan.graph_thread) if pausable else None
-    resume = plan.resume
     for attempt in range(retries + 1):
-        first_try = attempt == 0
+        # A retry starts the reply over on a fresh graph thread; a resumed run cannot (its
+        # answered question lives in the checkpoint), so it goes on from the last saved step.
+        thread_key = plan.graph_thread if attempt == 0 or plan.resume is not None else f"{plan.graph_thread}-r{attempt}"
+        session = GraphSession(await ctx.checkpointer(), thread_key) if pausable else None
         try:
             async for item in stream_reply(
-                plan.spec, plan.turns, tools=tools, session=session, emit=writer.emit,
-                resume=resume, continue_from_checkpoint=not first_try,
+                plan.spec, plan.turns, tools=tools, session=session, emit=writer.emit, resume=plan.resume,
+                interrupt_id=plan.interrupt_id, continue_from_checkpoint=attempt > 0 and plan.resume is not None,
             ):  # fmt: skip
                 if isinstance(item, Paused):
                     return item
@@ -109,10 +110,12 @@ async def _generate_with_retries(
             if not failure.transient or attempt == retries:
                 return progress.outcome(RunStatus.FAILED, str(failure.after_retries(attempt)))
             log.info("run %s: %s; retrying", plan.run_id, failure)
-            if progress.parts:
-                progress.parts.clear()
+            if "".join(progress.parts) != plan.text_before:
+                # The text starts over, from what was written before a pause (if any).
+                progress.parts = [plan.text_before] if plan.text_before else []
                 await writer.discard()
-                await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": str(failure)})
+                await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": str(failure),
+                                                    "text": plan.text_before})  # fmt: skip
             await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
     raise AssertionError("unreachable")
 

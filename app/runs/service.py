@@ -95,6 +95,7 @@ class RunPlan:
     # Where the graph keeps its state, and the user's answer when resuming after a pause.
     graph_thread: str
     resume: Any = None
+    interrupt_id: str | None = None
     text_before: str = ""
 
     @property
@@ -142,13 +143,16 @@ async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
         run_id=run_id, attempt=attempt, restarted=restarted, agent=node, user=user, turns=turns,
         graph_thread=str(pending.get("graph_thread")) if resuming else f"{run_id}:{attempt}",
         resume=pending.get("answer") if resuming else None,
+        interrupt_id=pending.get("interrupt_id") if resuming else None,
         text_before=str(pending.get("text", "")) if resuming else "",
     )  # fmt: skip
 
 
-async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str) -> bool:
+async def pause(
+    ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str, interrupt_id: str | None = None
+) -> bool:
     """Park the run until the user answers; the graph's state stays in the checkpointer."""
-    pending = {"request": request, "graph_thread": plan.graph_thread, "text": text}
+    pending = {"request": request, "graph_thread": plan.graph_thread, "text": text, "interrupt_id": interrupt_id}
     until = utcnow() + timedelta(hours=ctx.settings.pause_hours)
     async with ctx.db.transaction() as session:
         return await repository.transition(
@@ -159,10 +163,13 @@ async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: s
 
 async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value: Any) -> Run:
     """Record the user's answer and queue the run to resume on a worker."""
+    # A resume is a new job: the first one's id is still taken (arq keeps results a while).
+    step = f"resume-{await ctx.events.last_id(str(run_id))}"
     async with ctx.db.transaction() as session:
         run = await get_run(session, owner_id, run_id)
         if run.status is not RunStatus.WAITING or not run.pending:
             raise Conflict("This run is not waiting for an answer.")
+        waiting_until, waiting = run.waiting_until, dict(run.pending)
         if run.waiting_until and run.waiting_until < utcnow():
             raise Conflict("This question has expired.")
         pending = dict(run.pending) | {"answer": value}
@@ -172,8 +179,13 @@ async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value:
         )  # fmt: skip
         if not moved:
             raise Conflict("This run is not waiting for an answer.")
-    # A resume is a new job: the first one's id is still taken (arq keeps results a while).
-    await ctx.jobs.enqueue_run(run_id, step=f"resume-{await ctx.events.last_id(str(run_id))}")
+    try:
+        await ctx.jobs.enqueue_run(run_id, step=step)
+    except QueueUnavailable:
+        async with ctx.db.transaction() as session:  # still waiting: the user can answer again
+            await repository.transition(session, run_id, from_status=RunStatus.QUEUED, status=RunStatus.WAITING,
+                                        pending=waiting, waiting_until=waiting_until)  # fmt: skip
+        raise
     async with ctx.db.transaction() as session:
         return await get_run(session, owner_id, run_id)
 

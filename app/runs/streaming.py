@@ -59,7 +59,7 @@ async def text_so_far(ctx: AppContext, run_id: uuid.UUID) -> tuple[str, int]:
     for event in await ctx.events.read_after(str(run_id), 0):
         last = event.id
         if event.type == "run.restarted":
-            text.clear()
+            text[:] = [str(event.data.get("text", ""))]
         elif event.type == "message.delta":
             text.append(str(event.data.get("text", "")))
     return "".join(text), last

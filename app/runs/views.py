@@ -113,7 +113,7 @@ async def _html_frames(
         if event.type == "message.delta":
             yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="delta", id=event_id)
         elif event.type == "run.restarted":
-            yield ServerSentEvent("", event="restart", id=event_id)
+            yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="restart", id=event_id)
         elif event.type in ("tool.started", "tool.finished"):
             yield ServerSentEvent(_step_html(request, event), event="step", id=event_id)
         elif event.type == "run.waiting":

@@ -153,3 +153,58 @@ async def test_a_pause_survives_a_restart_of_embedded_nova(tmp_path: Path, llm: 
             finally:
                 live.web = first_web
     assert done["message"]["content"] == "The user answered: Lyon"
+
+
+async def test_two_approvals_in_one_turn_are_asked_one_after_the_other(live: LiveNova, llm: ScriptedLLM) -> None:
+    await give_tools(live, {"datetime_now": True, "memory_list": True})
+    llm.queue(ScriptedReply(tool_calls=[("datetime_now", {}), ("memory_list", {})]),
+              ScriptedReply(text="Both done."))  # fmt: skip
+    posted = await live.post(await live.new_thread(), "Two things")
+    first = await wait_status(live, posted["run_id"], "waiting")
+    assert await answer(live, posted["run_id"], {"approve": True}) == 202
+    for _ in range(400):
+        second = await live.run(posted["run_id"])
+        if second["status"] == "waiting" and second["waiting_for"]["tool"] != first["waiting_for"]["tool"]:
+            break
+        await asyncio.sleep(0.05)
+    assert second["status"] == "waiting", second  # the other call asks in turn
+    assert await answer(live, posted["run_id"], {"approve": True}) == 202
+    done = await live.wait_terminal(posted["run_id"])
+    assert (done["status"], done["message"]["content"]) == ("completed", "Both done.")
+
+
+async def test_openai_clients_are_told_when_a_run_waits(live: LiveNova, llm: ScriptedLLM) -> None:
+    await give_tools(live, {"ask_user": False})
+    llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Which one?"})]))
+    async with live.api() as client:
+        response = await client.post("/v1/chat/completions", json={
+            "model": "helper", "messages": [{"role": "user", "content": "Pick"}]})  # fmt: skip
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "run_waiting"
+
+
+async def test_an_answer_while_redis_is_down_can_be_given_again(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM, redis_server: object
+) -> None:
+    from tests.fixtures.redis import RedisServer
+
+    assert isinstance(redis_server, RedisServer)
+    async with start_live(request, "scaled", tmp_path) as live:
+        await live.seed(llm.base_url)
+        await give_tools(live, {"ask_user": False})
+        llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Go?"})]),
+                  ScriptedReply(text_from=last_tool_result))  # fmt: skip
+        posted = await live.post(await live.new_thread(), "Wait")
+        await wait_status(live, posted["run_id"], "waiting")
+        redis_server.stop()
+        try:
+            down = await answer(live, posted["run_id"], {"answer": "yes"})
+        finally:
+            redis_server.start()
+        assert down == 503
+        assert (await live.run(posted["run_id"]))["status"] == "waiting"
+        live.kill_workers(signal.SIGKILL)  # the worker lost its Redis state too: start afresh
+        live.start_worker()
+        assert await answer(live, posted["run_id"], {"answer": "yes"}) == 202
+        done = await live.wait_terminal(posted["run_id"])
+    assert done["message"]["content"] == "The user answered: yes"
