@@ -164,7 +164,8 @@ async def pause(
 async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value: Any) -> Run:
     """Record the user's answer and queue the run to resume on a worker."""
     # A resume is a new job: the first one's id is still taken (arq keeps results a while).
-    step = f"resume-{await ctx.events.last_id(str(run_id))}"
+    # Answering twice is refused below by the status change, so the id only has to be new.
+    step = f"resume-{uuid.uuid4().hex[:12]}"
     async with ctx.db.transaction() as session:
         run = await get_run(session, owner_id, run_id)
         if run.status is not RunStatus.WAITING or not run.pending:
