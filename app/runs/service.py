@@ -317,8 +317,6 @@ async def submit_message(
         agent = await threads.agent_for_reply(session, owner_id, thread, agent_ref)
         if agent is None:
             raise ValidationFailed({"agent": "Set up an agent first (Agents page)."})
-        if await repository.active_for_thread(session, thread.id) is not None:
-            raise Conflict(BUSY_MESSAGE)
         message = await threads.post_user_message(session, thread, content, agent)
         run = await start_run(session, owner_id, thread, agent, extra_instructions)
     try:

@@ -132,14 +132,18 @@ def egress_policy(ctx: AppContext) -> EgressPolicy:
     )
 
 
+def _tool_context(ctx: AppContext, user: UserTooling, run_id: uuid.UUID, emit: Emit, timeout: float) -> ToolContext:
+    return ToolContext(
+        user_id=user.owner_id, run_id=run_id, timezone=_zone(user.timezone), env=user.env,
+        egress=egress_policy(ctx), memory=DatabaseMemory(ctx.db, user.owner_id), emit=emit,
+        approve=_approve, ask=_ask, timeout_seconds=timeout, secrets=user.secrets,
+    )  # fmt: skip
+
+
 def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uuid.UUID, emit: Emit,
                 *, parent: str | None = None, nested: bool = False) -> list[BaseTool]:  # fmt: skip
     """The agent's tools as the model sees them, each reporting its steps."""
-    tool_ctx = ToolContext(
-        user_id=user.owner_id, run_id=run_id, timezone=_zone(user.timezone), env=user.env,
-        egress=egress_policy(ctx), memory=DatabaseMemory(ctx.db, user.owner_id), emit=emit,
-        approve=_approve, ask=_ask, timeout_seconds=ctx.settings.tool_timeout_seconds, secrets=user.secrets,
-    )  # fmt: skip
+    tool_ctx = _tool_context(ctx, user, run_id, emit, ctx.settings.tool_timeout_seconds)
     built: list[BaseTool] = []
     for enabled in node.spec.tools:
         spec = BY_NAME.get(enabled.name) or user.custom.get(enabled.name)
@@ -188,10 +192,9 @@ def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, us
         coroutine=delegate, name=name, args_schema=SubagentArguments,
         description=f"Ask the agent “{child.spec.name}”: {child.description}",
     )  # fmt: skip
-    tool_ctx_stub = ToolContext(user.owner_id, run_id, _zone(user.timezone), user.env, egress_policy(ctx),
-                                DatabaseMemory(ctx.db, user.owner_id), emit, _approve, _ask,
-                                ctx.settings.tool_timeout_seconds * 5, user.secrets)  # fmt: skip
-    return instrument(tool, tool_ctx_stub, parent=parent)
+    # A sub-agent may take several tool calls: it gets five tool timeouts.
+    tool_ctx = _tool_context(ctx, user, run_id, emit, ctx.settings.tool_timeout_seconds * 5)
+    return instrument(tool, tool_ctx, parent=parent)
 
 
 def _zone(name: str) -> ZoneInfo:
