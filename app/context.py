@@ -11,12 +11,12 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from app.accounts.ratelimit import LoginLimiter, make_login_limiter
 from app.agents.checkpoints import open_checkpointer
 from app.db import Database
 from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
 from app.security.keys import Keys, load_keys
+from app.security.ratelimit import LoginLimiter, make_login_limiter
 from app.security.secretbox import SecretBox
 from app.settings import Settings
 

@@ -19,7 +19,7 @@ from app.providers.views import routes as provider_routes
 from app.runs.views import routes as run_routes
 from app.threads.views import routes as thread_routes
 from app.tokens.views import routes as token_routes
-from app.tools.views import routes as tool_routes
+from app.tool_settings.views import routes as tool_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 

@@ -12,8 +12,8 @@ from app.agents.tools.catalog import DEFAULT_AGENT_TOOLS, ToolSpec
 from app.errors import ValidationFailed
 from app.models import Agent
 from app.settings import Settings
-from app.tools import repository
-from app.tools.sandboxes import available_sandbox
+from app.tool_settings import repository
+from app.tool_settings.sandboxes import available_sandbox
 
 
 def chosen_tools(form: dict[str, list[str]], specs: Sequence[ToolSpec]) -> dict[str, bool]:

@@ -15,9 +15,9 @@ from app.agent_configs.service import AgentInput
 from app.errors import ValidationFailed
 from app.models import Agent
 from app.providers import service as providers
-from app.tools import repository as tool_rows
-from app.tools import service as tools
-from app.tools.sandboxes import available_sandbox
+from app.tool_settings import repository as tool_rows
+from app.tool_settings import service as tools
+from app.tool_settings.sandboxes import available_sandbox
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form_lists
@@ -59,7 +59,7 @@ async def list_agents(request: Request) -> Response:
     names = {p.id: p.name for p in usable}
     return render(
         request,
-        "agents/list.html",
+        "agent_configs/list.html",
         {"agents": agents, "provider_names": names, "tool_names": tool_names},
     )
 
@@ -72,7 +72,7 @@ async def new_agent(request: Request) -> Response:
         context = await _form_context(session, request, form, {}, None)
     if context["providers"]:
         form["provider_id"] = str(context["providers"][0].id)
-    return render(request, "agents/form.html", context)
+    return render(request, "agent_configs/form.html", context)
 
 
 async def _save(request: Request, agent_id: uuid.UUID | None) -> Response:
@@ -96,8 +96,8 @@ async def _save(request: Request, agent_id: uuid.UUID | None) -> Response:
                            "subagents": lists.get("subagents", [])}  # fmt: skip
             kept = await service.get_agent(session, user_id, agent_id) if agent_id else None
             context = await _form_context(session, request, form_values, exc.errors, kept)
-            return render(request, "agents/form.html", context, status_code=400)
-    return redirect(request, str(request.url_for("agents:list")))
+            return render(request, "agent_configs/form.html", context, status_code=400)
+    return redirect(request, str(request.url_for("agent_configs:list")))
 
 
 @login_required
@@ -125,7 +125,7 @@ async def edit_agent(request: Request) -> Response:
             "subagents": [str(i) for i in await tool_rows.subagent_ids(session, agent.id)],
         }  # fmt: skip
         context = await _form_context(session, request, form, {}, agent)
-    return render(request, "agents/form.html", context)
+    return render(request, "agent_configs/form.html", context)
 
 
 @login_required
@@ -133,7 +133,7 @@ async def delete_agent(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         agent = await service.get_agent(session, current_user(request).id, _agent_id(request))
         await service.delete_agent(session, agent)
-    return redirect(request, str(request.url_for("agents:list")))
+    return redirect(request, str(request.url_for("agent_configs:list")))
 
 
 @login_required
@@ -145,15 +145,15 @@ async def restore_default(request: Request) -> Response:
         detail = "Set up a provider first: the default agent needs one."
         return render(request, "errors/error.html", {"status": 409, "title": "No provider yet", "detail": detail},
                       status_code=409)  # fmt: skip
-    return redirect(request, str(request.url_for("agents:list")))
+    return redirect(request, str(request.url_for("agent_configs:list")))
 
 
 routes = [
-    Route("/agents", list_agents, methods=["GET"], name="agents:list"),
-    Route("/agents", create_agent, methods=["POST"], name="agents:create"),
-    Route("/agents/new", new_agent, methods=["GET"], name="agents:new"),
-    Route("/agents/default", restore_default, methods=["POST"], name="agents:default"),
-    Route("/agents/{agent_id:uuid}/edit", edit_agent, methods=["GET"], name="agents:edit"),
-    Route("/agents/{agent_id:uuid}", update_agent, methods=["POST"], name="agents:update"),
-    Route("/agents/{agent_id:uuid}/delete", delete_agent, methods=["POST"], name="agents:delete"),
+    Route("/agents", list_agents, methods=["GET"], name="agent_configs:list"),
+    Route("/agents", create_agent, methods=["POST"], name="agent_configs:create"),
+    Route("/agents/new", new_agent, methods=["GET"], name="agent_configs:new"),
+    Route("/agents/default", restore_default, methods=["POST"], name="agent_configs:default"),
+    Route("/agents/{agent_id:uuid}/edit", edit_agent, methods=["GET"], name="agent_configs:edit"),
+    Route("/agents/{agent_id:uuid}", update_agent, methods=["POST"], name="agent_configs:update"),
+    Route("/agents/{agent_id:uuid}/delete", delete_agent, methods=["POST"], name="agent_configs:delete"),
 ]

@@ -17,7 +17,7 @@ from app.events.writer import EventWriter
 from app.models import RunStatus
 from app.runs import service, trace
 from app.runs.service import Outcome, RunAbandoned, RunPlan
-from app.runs.tooling import build_tools, may_pause
+from app.runs.tool_assembly import build_tools, may_pause
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from app.events.writer import EventWriter
 from app.models import Agent, FinishReason, Message, MessageRole, Run, RunStatus, Thread, User
 from app.queue import QueueUnavailable
 from app.runs import repository
-from app.runs.tooling import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
+from app.runs.tool_assembly import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
 from app.threads import service as threads
 
 INTERRUPTED_MESSAGE = "Interrupted by a restart of Nova."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
+from app.security.ratelimit import LoginLimiter, MemoryLoginLimiter, RedisLoginLimiter
 
 
 @pytest.fixture(params=["memory", "redis"])

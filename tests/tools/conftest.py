@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.models import Agent, User
-from app.tools import repository as tool_rows
+from app.tool_settings import repository as tool_rows
 from tests.fixtures.live import LiveNova
 from tests.fixtures.server import free_port
 

@@ -75,7 +75,7 @@ async def test_cycles_are_refused_when_saving(nova: Nova, llm: ScriptedLLM) -> N
 
 async def test_a_sub_agent_answers_with_its_own_tools_nested(live: LiveNova, llm: ScriptedLLM) -> None:
     from app.agent_configs import service as agents
-    from app.tools import repository as rows
+    from app.tool_settings import repository as rows
 
     async with live.db.transaction() as session:
         parent = await session.scalar(select(Agent).where(Agent.owner_id == live.user_id))

@@ -16,18 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agents.history import Turn
 from app.agents.runtime import AgentSpec, EnabledTool, Usage, stream_reply
 from app.agents.tools.catalog import BY_NAME, ToolSpec
-from app.agents.tools.context import Emit, MemoryNote, ToolContext, ToolEnvironment
+from app.agents.tools.context import Emit, ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument, step_id
 from app.context import AppContext
-from app.db import Database
 from app.egress import EgressPolicy
-from app.memory import service as memories
+from app.memory.store import DatabaseMemory
 from app.models import Agent
 from app.providers import repository as providers
 from app.providers.service import provider_config
-from app.tools import repository as tool_rows
-from app.tools import service as tool_settings
-from app.tools.sandboxes import available_sandbox
+from app.tool_settings import repository as tool_rows
+from app.tool_settings import service as tool_settings
+from app.tool_settings.sandboxes import available_sandbox
 
 
 @dataclass(frozen=True)
@@ -80,40 +79,6 @@ async def load_user_tooling(session: AsyncSession, ctx: AppContext, owner_id: uu
     secrets = tuple(v for group in stored.values() for k, v in group.items() if k == "password" and v)
     custom = {spec.name: spec for spec in await tool_settings.catalog(session) if spec.name not in BY_NAME}
     return UserTooling(owner_id, timezone, env, secrets, custom)
-
-
-class DatabaseMemory:
-    """MemoryStore for one user over Nova's database (a short transaction per call)."""
-
-    def __init__(self, db: Database, owner_id: uuid.UUID) -> None:
-        self.db, self.owner_id = db, owner_id
-
-    async def save(self, content: str) -> MemoryNote:
-        async with self.db.transaction() as session:
-            memory = await memories.save(session, self.owner_id, content)
-            return MemoryNote(str(memory.id), memory.content)
-
-    async def search(self, query: str, limit: int) -> list[MemoryNote]:
-        async with self.db.transaction() as session:
-            return [
-                MemoryNote(str(m.id), m.content) for m in await memories.search(session, self.owner_id, query, limit)
-            ]
-
-    async def recent(self, limit: int) -> list[MemoryNote]:
-        async with self.db.transaction() as session:
-            return [MemoryNote(str(m.id), m.content) for m in (await memories.recent(session, self.owner_id))[:limit]]
-
-    async def delete(self, memory_id: str) -> bool:
-        try:
-            wanted = uuid.UUID(memory_id)
-        except ValueError:
-            return False
-        async with self.db.transaction() as session:
-            try:
-                await memories.delete(session, self.owner_id, wanted)
-            except Exception:  # NotFound, including another user's id: nothing to delete
-                return False
-            return True
 
 
 async def _approve(step: dict[str, Any]) -> bool:

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from app.errors import ValidationFailed
 from app.models import User
-from app.tools import repository, service
-from app.tools.sandboxes import available_sandbox
+from app.tool_settings import repository, service
+from app.tool_settings.sandboxes import available_sandbox
 from app.web.auth import admin_required, current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
@@ -32,7 +32,7 @@ async def _page(request: Request, status_code: int = 200, **extra: Any) -> Respo
         "system_search": bool(ctx.settings.searxng_url), "custom_tools": custom,
         "form": {}, "errors": {},
     } | extra  # fmt: skip
-    return render(request, "tools/page.html", context, status_code=status_code)
+    return render(request, "tool_settings/page.html", context, status_code=status_code)
 
 
 @login_required
@@ -50,7 +50,7 @@ async def save_group(request: Request) -> Response:
     except ValidationFailed as exc:
         kept = {k: v for k, v in form.items() if k != "password"}
         return await _page(request, 400, errors=exc.errors, form={group: kept})
-    return redirect(request, str(request.url_for("tools:list")))
+    return redirect(request, str(request.url_for("tool_settings:list")))
 
 
 @login_required
@@ -63,7 +63,7 @@ async def save_timezone(request: Request) -> Response:
             service.set_timezone(user, form.get("timezone", "").strip())
     except ValidationFailed as exc:
         return await _page(request, 400, errors=exc.errors)
-    return redirect(request, str(request.url_for("tools:list")))
+    return redirect(request, str(request.url_for("tool_settings:list")))
 
 
 @admin_required
@@ -74,7 +74,7 @@ async def register_tool(request: Request) -> Response:
             await service.register_custom(session, current_user(request).id, form.get("dotted_path", ""))
     except ValidationFailed as exc:
         return await _page(request, 400, errors=exc.errors, form={"custom": form})
-    return redirect(request, str(request.url_for("tools:list")))
+    return redirect(request, str(request.url_for("tool_settings:list")))
 
 
 @admin_required
@@ -82,13 +82,13 @@ async def remove_tool(request: Request) -> Response:
     tool_id: uuid.UUID = request.path_params["tool_id"]
     async with app_context(request).db.transaction() as session:
         await service.remove_custom(session, tool_id)
-    return redirect(request, str(request.url_for("tools:list")))
+    return redirect(request, str(request.url_for("tool_settings:list")))
 
 
 routes = [
-    Route("/tools", tools_page, methods=["GET"], name="tools:list"),
-    Route("/tools/timezone", save_timezone, methods=["POST"], name="tools:timezone"),
-    Route("/tools/settings/{group:str}", save_group, methods=["POST"], name="tools:settings"),
+    Route("/tools", tools_page, methods=["GET"], name="tool_settings:list"),
+    Route("/tools/timezone", save_timezone, methods=["POST"], name="tool_settings:timezone"),
+    Route("/tools/settings/{group:str}", save_group, methods=["POST"], name="tool_settings:settings"),
     Route("/tools/custom", register_tool, methods=["POST"], name="admin:register_tool"),
     Route(
         "/tools/custom/{tool_id:uuid}/delete",

@@ -19,7 +19,7 @@ from app.models import CustomTool, ToolSetting, User
 from app.sandbox import Sandbox
 from app.security.secretbox import SecretBox, mask_secret
 from app.settings import Settings
-from app.tools import repository
+from app.tool_settings import repository
 
 SECRET_FIELDS = {"password"}
 GROUP_FIELDS = {"calendar": ("url", "username", "password"), "web_search": ("url",)}
