@@ -164,7 +164,6 @@ def _user_suspend(settings: Settings, args: argparse.Namespace) -> int:
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     from app.accounts import repository
-    from app.agent_configs.service import ensure_default_agent
     from app.errors import ValidationFailed
     from app.tokens import service
 
@@ -174,7 +173,6 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
             if user is None:
                 raise CommandError(f"no user {args.email}")
             issued = await service.create_token(session, user.id, args.name, args.scope)
-            await ensure_default_agent(session, user.id, ctx.settings)
             return issued.secret
 
     try:

@@ -17,8 +17,7 @@ from starlette.responses import Response
 from app.accounts.authentication import NovaAuthBackend
 from app.context import AppContext, open_context
 from app.routes import routes
-from app.runs.service import recover_interrupted
-from app.runs.tasks import expire_runs
+from app.runs import lifecycle
 from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
@@ -34,7 +33,7 @@ async def _expire_paused_forever(ctx: AppContext) -> None:
     """The embedded mode's stand-in for the worker's cron job."""
     while True:
         try:
-            await expire_runs(ctx)
+            await lifecycle.expire_paused(ctx)
         except Exception:
             logging.getLogger(__name__).exception("expiring paused runs failed")
         await asyncio.sleep(60)
@@ -50,8 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         sweeper = None
         if settings.embedded:
             # This process is the only runner: whatever it was running when it died is lost.
-            for run_id in await recover_interrupted(ctx):
-                await ctx.jobs.enqueue_run(run_id)
+            await lifecycle.recover_interrupted(ctx)
             sweeper = asyncio.create_task(_expire_paused_forever(ctx))
         try:
             yield

@@ -9,12 +9,11 @@ from starlette.routing import Route
 
 from app.accounts import service
 from app.accounts.authentication import SESSION_COOKIE, session_signer
-from app.agent_configs.service import ensure_default_agent
 from app.errors import ValidationFailed
 from app.models import User
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
-from app.web.forms import read_form, safe_next
+from app.web.forms import FormRejected, read_form, safe_next
 from app.web.htmx import redirect
 from app.web.templates import render
 
@@ -27,7 +26,11 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     ctx = app_context(request)
-    form = await read_form(request)
+    try:
+        form = await read_form(request)
+    except FormRejected as exc:
+        kept = {"email": exc.form.get("email", ""), "next": exc.form.get("next", "")}
+        return render(request, "accounts/login.html", {"form": kept, "errors": exc.errors}, status_code=400)
     email = service.normalise_email(form.get("email", ""))
     ip = request.client.host if request.client else "unknown"
     keys = (f"account:{email}", f"ip:{ip}")
@@ -43,7 +46,6 @@ async def login(request: Request) -> Response:
         user = await service.authenticate(session, email, form.get("password", ""))
         if user is not None:
             token = await _start_session(request, session, user)
-            await ensure_default_agent(session, user.id, ctx.settings)
     if user is None:
         for key in keys:
             await ctx.login_limiter.record_failure(key)
@@ -85,7 +87,6 @@ async def register(request: Request) -> Response:
         async with ctx.db.transaction() as session:
             user = await service.register(session, registration, env_code.get_secret_value() if env_code else None)
             token = await _start_session(request, session, user)
-            await ensure_default_agent(session, user.id, ctx.settings)
     except ValidationFailed as exc:
         context = {"form": {**form, "password": ""}, "errors": exc.errors}
         return render(request, "accounts/register.html", context, status_code=400)

@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agent_configs import repository, toolset
-from app.errors import NotFound, require
+from app.errors import NotFound, ValidationFailed, require
 from app.models import Agent
 from app.models.agent import DEFAULT_RECURSION_LIMIT
 from app.providers import repository as providers
@@ -61,6 +61,26 @@ def slugify(name: str) -> str:
 
 async def list_agents(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[Agent]:
     return await repository.list_agents(session, owner_id)
+
+
+async def agents_for_chat(session: AsyncSession, owner_id: uuid.UUID, settings: Settings) -> Sequence[Agent]:
+    """The agents that can answer this user, default first.
+
+    The one place the default "Nova" agent is made: a user with no agent gets it as soon
+    as a provider can serve it (their own, or a system provider).
+    """
+    agents = await repository.list_agents(session, owner_id)
+    if not agents and await create_default_agent(session, owner_id, settings) is not None:
+        agents = await repository.list_agents(session, owner_id)
+    return agents
+
+
+async def find_agent(session: AsyncSession, owner_id: uuid.UUID, ref: str, settings: Settings) -> Agent:
+    """One of the user's agents by id or slug."""
+    for agent in await agents_for_chat(session, owner_id, settings):
+        if ref in (str(agent.id), agent.slug):
+            return agent
+    raise ValidationFailed({"agent": "Choose one of your agents."})
 
 
 async def get_agent(session: AsyncSession, owner_id: uuid.UUID, agent_id: uuid.UUID) -> Agent:
@@ -114,15 +134,6 @@ async def update_agent(session: AsyncSession, owner_id: uuid.UUID, agent: Agent,
 
 async def delete_agent(session: AsyncSession, agent: Agent) -> None:
     await session.delete(agent)
-
-
-async def ensure_default_agent(
-    session: AsyncSession, owner_id: uuid.UUID, settings: Settings | None = None
-) -> Agent | None:
-    """Give a user with no agent the default "Nova" agent, once a usable provider exists."""
-    if await repository.count_agents(session, owner_id) > 0:
-        return None
-    return await create_default_agent(session, owner_id, settings)
 
 
 async def create_default_agent(session: AsyncSession, owner_id: uuid.UUID, settings: Settings | None) -> Agent | None:

@@ -52,8 +52,9 @@ def _agent_id(request: Request) -> uuid.UUID:
 
 @login_required
 async def list_agents(request: Request) -> Response:
-    async with app_context(request).db.transaction() as session:
-        agents = await service.list_agents(session, current_user(request).id)
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
+        agents = await service.agents_for_chat(session, current_user(request).id, ctx.settings)
         usable = await providers.list_usable(session, current_user(request).id)
         tool_names = {a.id: [t.tool_name for t in await tool_rows.agent_tools(session, a.id)] for a in agents}
     names = {p.id: p.name for p in usable}

@@ -21,6 +21,7 @@ from app.agents.errors import ProviderFailure, classify
 from app.agents.history import Turn, fit_history
 from app.agents.llm import ProviderConfig, build_chat_model
 from app.agents.tools.context import Emit
+from app.events.types import EventType
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class ModelSteps(AsyncCallbackHandler):
         began = self.started.pop(run_id, time.monotonic())
         tokens = (response.llm_output or {}).get("token_usage") or {}
         usage = _usage_of(response) or tokens
-        await self.emit("model.finished", {
+        await self.emit(EventType.MODEL_FINISHED, {
             "duration_ms": int((time.monotonic() - began) * 1000),
             "prompt_tokens": usage.get("input_tokens", usage.get("prompt_tokens")),
             "completion_tokens": usage.get("output_tokens", usage.get("completion_tokens")),

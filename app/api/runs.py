@@ -14,13 +14,12 @@ from starlette.routing import Route
 from app.errors import ValidationFailed
 from app.events import RunEvent
 from app.models import Run
-from app.queue import QueueUnavailable
+from app.runs import control, service
 from app.runs import repository as run_repository
-from app.runs import service
 from app.runs.streaming import open_run_stream
+from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
-from app.web.errors import problem
 from app.web.json import json_body
 from app.web.sse import resume_after, sse_response
 
@@ -67,15 +66,11 @@ async def post_message(request: Request) -> Response:
     content, agent = body.get("content"), body.get("agent")
     if not isinstance(content, str) or (agent is not None and not isinstance(agent, str)):
         raise ValidationFailed({"content": 'Send {"content": "..."} with an optional agent slug.'})
-    thread_id: uuid.UUID = request.path_params["thread_id"]
-    try:
-        submitted = await service.submit_message(
-            app_context(request), current_user(request).id, thread_id, content, agent
-        )
-    except QueueUnavailable:
-        return problem(503, service.QUEUE_DOWN_MESSAGE)
-    body = {"thread_id": str(thread_id), "message_id": str(submitted.message.id),
-            "run_id": str(submitted.run.id)}  # fmt: skip
+    ctx, thread_id = app_context(request), request.path_params["thread_id"]
+    async with ctx.db.transaction() as session:
+        posted = await threads.post_message(session, ctx.settings, current_user(request).id, thread_id, content, agent)
+    await control.enqueue_new(ctx, posted.run.id)
+    body = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
     return JSONResponse(body, status_code=201)
 
 
@@ -87,7 +82,7 @@ async def get_run(request: Request) -> Response:
 @login_required
 async def cancel_run(request: Request) -> Response:
     run_id: uuid.UUID = request.path_params["run_id"]
-    await service.request_cancel(app_context(request), current_user(request).id, run_id)
+    await control.stop(app_context(request), current_user(request).id, run_id)
     return JSONResponse(await _run_payload(request, run_id), status_code=202)
 
 
@@ -104,10 +99,7 @@ async def answer_run(request: Request) -> Response:
         value = body["answer"].strip()
     else:
         raise ValidationFailed({"answer": 'Send {"answer": "..."} or {"approve": true|false}.'})
-    try:
-        await service.answer(app_context(request), current_user(request).id, run_id, value)
-    except QueueUnavailable:
-        return problem(503, service.QUEUE_DOWN_MESSAGE)
+    await control.answer(app_context(request), current_user(request).id, run_id, value)
     return JSONResponse(await _run_payload(request, run_id), status_code=202)
 
 

@@ -13,6 +13,7 @@ from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.json import json_body
+from app.web.params import page_number
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
@@ -50,15 +51,13 @@ async def me(request: Request) -> Response:
 @login_required
 async def list_agents(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
-        await agent_configs.ensure_default_agent(session, current_user(request).id, app_context(request).settings)
-        agents = await agent_configs.list_agents(session, current_user(request).id)
+        agents = await agent_configs.agents_for_chat(session, current_user(request).id, app_context(request).settings)
     return JSONResponse({"data": [agent_json(agent) for agent in agents]})
 
 
 @login_required
 async def list_threads(request: Request) -> Response:
-    raw_page = request.query_params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() else 1
+    page = page_number(request)
     async with app_context(request).db.transaction() as session:
         result = await threads.list_threads(session, current_user(request).id, page)
     return JSONResponse(
@@ -77,9 +76,9 @@ async def create_thread(request: Request) -> Response:
     agent_ref = body.get("agent")
     if not isinstance(title, str) or (agent_ref is not None and not isinstance(agent_ref, str)):
         raise ValidationFailed({"body": "title and agent must be strings."})
-    user_id = current_user(request).id
-    async with app_context(request).db.transaction() as session:
-        agent = await threads.resolve_agent(session, user_id, agent_ref)
+    ctx, user_id = app_context(request), current_user(request).id
+    async with ctx.db.transaction() as session:
+        agent = await agent_configs.find_agent(session, user_id, agent_ref, ctx.settings) if agent_ref else None
         thread = await threads.create_thread(session, user_id, title)
         thread.agent_id = agent.id if agent else None
     return JSONResponse(thread_json(thread) | {"agent_id": str(agent.id) if agent else None}, 201)

@@ -8,14 +8,16 @@ visible, and any gap (a lagging client, a Redis restart) is filled from the log.
 
 from __future__ import annotations
 
-from app.events.base import TERMINAL_TYPES, EventLog, RunEvent
+from app.events.base import EventLog, RunEvent
 from app.events.memory import MemoryEventLog
 from app.events.redis import RedisEventLog
+from app.events.types import TERMINAL_TYPES, EventType
 from app.settings import Settings
 
 __all__ = [
     "TERMINAL_TYPES",
     "EventLog",
+    "EventType",
     "MemoryEventLog",
     "RedisEventLog",
     "RunEvent",

@@ -10,7 +10,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-TERMINAL_TYPES = frozenset({"run.completed", "run.failed", "run.cancelled"})
+from app.events.types import TERMINAL_TYPES
+
 LISTENER_BUFFER = 1024
 # With no live event for this long, a follower re-reads the log in case one was missed.
 RESYNC_SECONDS = 5.0

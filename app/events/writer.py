@@ -11,8 +11,7 @@ import asyncio
 from typing import Any
 
 from app.events.base import EventLog, RunEvent
-
-DELTA = "message.delta"
+from app.events.types import EventType
 
 
 class EventWriter:
@@ -25,7 +24,7 @@ class EventWriter:
         # Parallel tool calls emit at once: ids must reach the log in order.
         self._lock = asyncio.Lock()
 
-    async def emit(self, type_: str, data: dict[str, Any]) -> RunEvent:
+    async def emit(self, type_: EventType, data: dict[str, Any]) -> RunEvent:
         await self.flush()
         return await self._append(type_, data)
 
@@ -53,9 +52,9 @@ class EventWriter:
         while self._pending:
             text = "".join(self._pending)
             self._pending.clear()
-            await self._append(DELTA, {"text": text})
+            await self._append(EventType.MESSAGE_DELTA, {"text": text})
 
-    async def _append(self, type_: str, data: dict[str, Any]) -> RunEvent:
+    async def _append(self, type_: EventType, data: dict[str, Any]) -> RunEvent:
         async with self._lock:
             self.last_id += 1
             event = RunEvent(id=self.last_id, type=type_, data=data)

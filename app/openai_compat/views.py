@@ -17,15 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.agent_configs import repository as agents
 from app.agent_configs import service as agent_configs
 from app.context import AppContext
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.events import RunEvent
+from app.events import EventType, RunEvent
 from app.openai_compat import convert
 from app.openai_compat.convert import ChatRequest
-from app.queue import QueueUnavailable
-from app.runs import service as runs
+from app.runs import control
 from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -42,8 +40,7 @@ WAITING_MESSAGE = (
 @login_required
 async def list_models(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
-        await agent_configs.ensure_default_agent(session, current_user(request).id, app_context(request).settings)
-        found = await agent_configs.list_agents(session, current_user(request).id)
+        found = await agent_configs.agents_for_chat(session, current_user(request).id, app_context(request).settings)
     data = [{"id": a.slug, "object": "model", "created": int(a.created_at.timestamp()),
              "owned_by": "nova", "name": a.name} for a in found]  # fmt: skip
     return JSONResponse({"object": "list", "data": data})
@@ -55,18 +52,18 @@ async def chat_completions(request: Request) -> Response:
     try:
         chat = convert.parse_chat_request(await json_body(request))
         thread_id = await _thread_for(ctx, request, user_id, chat)
-        submitted = await runs.submit_message(
-            ctx, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
-        )
+        async with ctx.db.transaction() as session:
+            posted = await threads.post_message(
+                session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
+            )
+        await control.enqueue_new(ctx, posted.run.id)
     except ValidationFailed as exc:
         return openai_error(400, "; ".join(exc.errors.values()), code="invalid_request")
     except NotFound:
         return openai_error(404, "No such thread.", code="thread_not_found")
     except Conflict as exc:
         return openai_error(409, str(exc), code="thread_busy")
-    except QueueUnavailable:
-        return openai_error(503, runs.QUEUE_DOWN_MESSAGE, code="queue_unavailable")
-    run_id = str(submitted.run.id)
+    run_id = str(posted.run.id)
     headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": run_id}
     events = ctx.events.follow(run_id)
     if chat.stream:
@@ -81,7 +78,7 @@ async def chat_completions(request: Request) -> Response:
 async def _thread_for(ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest) -> uuid.UUID:
     """The thread named by the header, or a new one holding the history sent along."""
     async with ctx.db.transaction() as session:
-        if await agents.get_by_slug(session, user_id, chat.model) is None:
+        if chat.model not in {a.slug for a in await agent_configs.agents_for_chat(session, user_id, ctx.settings)}:
             raise ValidationFailed({"model": f"No agent “{chat.model}”; see GET /v1/models."})
         named = request.headers.get(THREAD_HEADER)
         if named:
@@ -103,17 +100,17 @@ async def _stream_chunks(
     sent_text = False
     yield frame(convert.chunk(run_id, chat.model, {"role": "assistant", "content": ""}))
     async for event in events:
-        if event.type == "message.delta":
+        if event.type == EventType.MESSAGE_DELTA:
             sent_text = True
             yield frame(convert.chunk(run_id, chat.model, {"content": event.data.get("text", "")}))
-        elif event.type == "run.restarted" and sent_text:
+        elif event.type == EventType.RUN_RESTARTED and sent_text:
             # OpenAI's protocol cannot take text back: say so instead of sending it twice.
             yield frame(_error_body("The reply restarted after a failure; the thread has the full answer."))
             break
-        elif event.type == "run.failed":
+        elif event.type == EventType.RUN_FAILED:
             yield frame(_error_body(str(event.data.get("error", "The run failed."))))
             break
-        elif event.type == "run.waiting":
+        elif event.type == EventType.RUN_WAITING:
             yield frame(_error_body(WAITING_MESSAGE))
             break
         elif event.terminal:
@@ -132,11 +129,11 @@ async def _wait_for_completion(
     run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str]
 ) -> Response:
     async for event in events:
-        if event.type == "run.waiting":
+        if event.type == EventType.RUN_WAITING:
             response = openai_error(409, WAITING_MESSAGE, code="run_waiting")
             response.headers.update(headers)
             return response
-        if event.type == "run.failed":
+        if event.type == EventType.RUN_FAILED:
             response = openai_error(502, str(event.data.get("error", "The run failed.")), code="run_failed")
             response.headers.update(headers)
             return response

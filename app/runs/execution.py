@@ -13,10 +13,12 @@ from app.agents.errors import ProviderFailure
 from app.agents.runtime import GraphSession, Paused, Usage, stream_reply
 from app.context import AppContext
 from app.db import utcnow
+from app.events import EventType
 from app.events.writer import EventWriter
 from app.models import RunStatus
-from app.runs import service, trace
-from app.runs.service import Outcome, RunAbandoned, RunPlan
+from app.runs import lifecycle
+from app.runs.plan import RunAbandoned, RunPlan
+from app.runs.service import Outcome
 from app.runs.tool_assembly import build_tools, may_pause
 
 log = logging.getLogger(__name__)
@@ -27,23 +29,24 @@ CANCEL_POLL_SECONDS = 0.2
 async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
     writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
     try:
-        plan = await service.begin_attempt(ctx, run_id)
+        plan = await lifecycle.begin_attempt(ctx, run_id)
     except RunAbandoned as exc:
-        await _finish(ctx, writer, run_id, None, Outcome(RunStatus.FAILED, "", error=str(exc)))
+        await lifecycle.finish(ctx, run_id, None, Outcome(RunStatus.FAILED, "", error=str(exc)), writer)
         return
     if plan is None:
         return
     if plan.restarted:
-        await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": "The worker running it stopped."})
-    kind = "run.resumed" if plan.resume is not None else "run.started"
+        restart = {"attempt": plan.attempt, "reason": "The worker running it stopped."}
+        await writer.emit(EventType.RUN_RESTARTED, restart)
+    kind = EventType.RUN_RESUMED if plan.resume is not None else EventType.RUN_STARTED
     await writer.emit(kind, {"run_id": str(run_id), "attempt": plan.attempt})
     progress = _Progress(plan.text_before)
     result = await _generate_until_done(ctx, writer, plan, progress)
     if isinstance(result, Paused):
-        if await service.pause(ctx, plan, result.request, "".join(progress.parts), result.interrupt_id):
-            await writer.emit("run.waiting", result.request)
+        if await lifecycle.pause(ctx, plan, result.request, "".join(progress.parts), result.interrupt_id):
+            await writer.emit(EventType.RUN_WAITING, result.request)
         return
-    await _finish(ctx, writer, run_id, plan.attempt, result)
+    await lifecycle.finish(ctx, run_id, plan.attempt, result, writer)
 
 
 class _Progress:
@@ -114,7 +117,7 @@ async def _generate_with_retries(
                 # The text starts over, from what was written before a pause (if any).
                 progress.parts = [plan.text_before] if plan.text_before else []
                 await writer.discard()
-                await writer.emit("run.restarted", {"attempt": plan.attempt, "reason": str(failure),
+                await writer.emit(EventType.RUN_RESTARTED, {"attempt": plan.attempt, "reason": str(failure),
                                                     "text": plan.text_before})  # fmt: skip
             await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
     raise AssertionError("unreachable")
@@ -129,12 +132,3 @@ async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task
         except Exception as exc:  # Redis restarting: keep generating, ask again shortly
             log.warning("run %s: cannot check for Stop (%s)", run_id, type(exc).__name__)
         await asyncio.sleep(CANCEL_POLL_SECONDS)
-
-
-async def _finish(
-    ctx: AppContext, writer: EventWriter, run_id: uuid.UUID, attempt: int | None, outcome: Outcome
-) -> None:
-    steps = trace.from_events(await ctx.events.read_after(str(run_id), 0))
-    if not await service.finish(ctx, run_id, attempt, outcome, steps):
-        return  # another attempt owns the run now
-    await service.emit_terminal(ctx, run_id, writer)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from app.context import AppContext
 from app.errors import NotFound
-from app.events import RunEvent
+from app.events import EventType, RunEvent
 from app.models import Run
 from app.runs import service
 
@@ -58,8 +58,8 @@ async def text_so_far(ctx: AppContext, run_id: uuid.UUID) -> tuple[str, int]:
     last = 0
     for event in await ctx.events.read_after(str(run_id), 0):
         last = event.id
-        if event.type == "run.restarted":
+        if event.type == EventType.RUN_RESTARTED:
             text[:] = [str(event.data.get("text", ""))]
-        elif event.type == "message.delta":
+        elif event.type == EventType.MESSAGE_DELTA:
             text.append(str(event.data.get("text", "")))
     return "".join(text), last

@@ -8,10 +8,13 @@ from typing import Any
 
 from app.context import AppContext
 from app.models import RunStatus
-from app.runs import service
+from app.runs import lifecycle
 from app.runs.execution import execute_run
+from app.runs.service import Outcome
 
 log = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "Nova hit an internal error running this reply."
 
 
 async def run_job(ctx: AppContext, run_id: uuid.UUID) -> None:
@@ -20,9 +23,7 @@ async def run_job(ctx: AppContext, run_id: uuid.UUID) -> None:
         await execute_run(ctx, run_id)
     except Exception:
         log.exception("run %s failed unexpectedly", run_id)
-        outcome = service.Outcome(RunStatus.FAILED, "", error="Nova hit an internal error running this reply.")
-        if await service.finish(ctx, run_id, None, outcome):
-            await service.emit_terminal(ctx, run_id)
+        await lifecycle.finish(ctx, run_id, None, Outcome(RunStatus.FAILED, "", error=INTERNAL_ERROR_MESSAGE))
 
 
 async def execute(arq_ctx: dict[str, Any], run_id: str) -> None:
@@ -31,12 +32,6 @@ async def execute(arq_ctx: dict[str, Any], run_id: str) -> None:
     await run_job(nova, uuid.UUID(run_id))
 
 
-async def expire_runs(ctx: AppContext) -> None:
-    """Fail paused runs nobody answered in time, telling any follower."""
-    for run_id in await service.expire_paused(ctx):
-        await service.emit_terminal(ctx, run_id)
-
-
 async def expire_paused_runs(arq_ctx: dict[str, Any]) -> None:
     """arq's `runs.expire_paused`, every minute."""
-    await expire_runs(arq_ctx["nova"])
+    await lifecycle.expire_paused(arq_ctx["nova"])

@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.events import RunEvent
+from app.events import EventType, RunEvent
 
-STEP_TYPES = {"tool.started", "tool.finished", "model.finished", "run.restarted", "run.waiting"}
+STEP_TYPES = {
+    EventType.TOOL_STARTED,
+    EventType.TOOL_FINISHED,
+    EventType.MODEL_FINISHED,
+    EventType.RUN_RESTARTED,
+    EventType.RUN_WAITING,
+}
 
 
 def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
@@ -22,10 +28,10 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
         if event.type not in STEP_TYPES:
             continue
         data = event.data
-        if event.type == "model.finished":
+        if event.type == EventType.MODEL_FINISHED:
             roots.append({"kind": "model", **data})
             continue
-        if event.type in ("run.restarted", "run.waiting"):
+        if event.type in (EventType.RUN_RESTARTED, EventType.RUN_WAITING):
             roots.append({"kind": "note", "summary": _note(event)})
             continue
         call_id = str(data.get("call_id"))
@@ -40,7 +46,7 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
 
 
 def _note(event: RunEvent) -> str:
-    if event.type == "run.restarted":
+    if event.type == EventType.RUN_RESTARTED:
         return f"Started over: {event.data.get('reason', '')}"
     request = event.data
     if request.get("kind") == "approval":

@@ -15,11 +15,11 @@ from starlette.routing import Route
 
 from app.context import AppContext
 from app.db import utcnow
-from app.errors import Conflict, NotFound
-from app.events import RunEvent
+from app.errors import Conflict, NotFound, QueueUnavailable
+from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
-from app.queue import QueueUnavailable
-from app.runs import service, trace
+from app.runs import control, service, trace
+from app.runs.endings import ending_of_event
 from app.runs.streaming import open_run_stream, text_so_far
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -27,12 +27,6 @@ from app.web.forms import read_form
 from app.web.htmx import is_htmx, redirect
 from app.web.sse import resume_after, sse_response
 from app.web.templates import render, render_fragment
-
-FINISH_BY_EVENT = {
-    "run.completed": FinishReason.STOP,
-    "run.cancelled": FinishReason.CANCELLED,
-    "run.failed": FinishReason.ERROR,
-}
 
 
 @dataclass(frozen=True)
@@ -110,13 +104,13 @@ async def _html_frames(
     """Deltas as escaped text, steps as they happen; the end (or a pause) as the message."""
     async for event in events:
         event_id = str(event.id) if event.id else None
-        if event.type == "message.delta":
+        if event.type == EventType.MESSAGE_DELTA:
             yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="delta", id=event_id)
-        elif event.type == "run.restarted":
+        elif event.type == EventType.RUN_RESTARTED:
             yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="restart", id=event_id)
-        elif event.type in ("tool.started", "tool.finished"):
+        elif event.type in (EventType.TOOL_STARTED, EventType.TOOL_FINISHED):
             yield ServerSentEvent(_step_html(request, event), event="step", id=event_id)
-        elif event.type == "run.waiting":
+        elif event.type == EventType.RUN_WAITING:
             async with ctx.db.transaction() as session:
                 paused = await session.get(Run, run.id)
             if paused is not None and paused.status is RunStatus.WAITING:
@@ -134,7 +128,7 @@ async def _html_frames(
 
 def _step_html(request: Request, event: RunEvent) -> str:
     step = dict(event.data)
-    if event.type == "tool.finished" and step.get("status") != "declined":
+    if event.type == EventType.TOOL_FINISHED and step.get("status") != "declined":
         return render_fragment(request, "threads/_step_update.html", {"step": step})
     markup = render_fragment(request, "threads/_step.html", {"step": step})
     if step.get("parent"):
@@ -145,7 +139,7 @@ def _step_html(request: Request, event: RunEvent) -> str:
 
 def _finished_message(event: RunEvent) -> Message:
     data = event.data
-    finish = FINISH_BY_EVENT[event.type]
+    finish = ending_of_event(event.type).finish_reason
     content = data.get("error") if finish is FinishReason.ERROR else data.get("content")
     message_id = data.get("message_id") or data.get("run_id")
     run_id = data.get("run_id")
@@ -168,7 +162,7 @@ async def _owned_run(request: Request) -> Run:
 @login_required
 async def cancel(request: Request) -> Response:
     run = await _owned_run(request)
-    await service.request_cancel(app_context(request), current_user(request).id, run.id)
+    await control.stop(app_context(request), current_user(request).id, run.id)
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=204)
     return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
@@ -185,20 +179,24 @@ async def answer(request: Request) -> Response:
     else:
         value = (form.get("answer_text") or form.get("answer") or "").strip()
         if not value:
-            return render(request, "threads/_pause.html",
-                          {"pause_view": await pause_view(request, ctx, run, "Write an answer or pick a choice.")},
-                          status_code=400)  # fmt: skip
+            return await _pause_error(request, run, "Write an answer or pick a choice.", 400)
     try:
-        resumed = await service.answer(ctx, current_user(request).id, run.id, value)
-    except (Conflict, QueueUnavailable) as exc:
-        return render(request, "threads/_pause.html",
-                      {"pause_view": await pause_view(request, ctx, run, str(exc) or service.QUEUE_DOWN_MESSAGE)},
-                      status_code=409)  # fmt: skip
+        resumed = await control.answer(ctx, current_user(request).id, run.id, value)
+    except Conflict as exc:
+        return await _pause_error(request, run, str(exc), 409)
+    except QueueUnavailable:
+        return await _pause_error(request, run, control.QUEUE_DOWN_MESSAGE, 503)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
     view = await run_view(request, ctx, resumed)
     template, context = live_template(view)
     return render(request, template, context)
+
+
+async def _pause_error(request: Request, run: Run, error: str, status_code: int) -> Response:
+    """The question or approval card again, saying why the answer was not taken."""
+    view = await pause_view(request, app_context(request), run, error)
+    return render(request, "threads/_pause.html", {"pause_view": view}, status_code=status_code)
 
 
 @login_required

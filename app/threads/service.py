@@ -1,4 +1,4 @@
-"""Thread rules: ownership, titles, posting messages."""
+"""Thread rules: ownership, titles, posting a message (which starts the run that answers it)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agent_configs import repository as agents
+from app.agent_configs import service as agent_configs
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
-from app.models import Agent, FinishReason, Message, MessageRole, Thread
+from app.models import Agent, FinishReason, Message, MessageRole, Run, Thread
+from app.runs import service as runs
+from app.settings import Settings
 from app.threads import repository
 
 PAGE_SIZE = 30
@@ -64,62 +66,58 @@ async def list_messages(session: AsyncSession, thread: Thread) -> Sequence[Messa
     return await repository.list_messages(session, thread.id)
 
 
-async def resolve_agent(session: AsyncSession, owner_id: uuid.UUID, agent_ref: str | None) -> Agent | None:
-    """The agent named by id or slug, if it is the user's own."""
-    if not agent_ref:
-        return None
-    try:
-        found = await agents.get_agent(session, owner_id, uuid.UUID(agent_ref))
-    except ValueError:
-        found = await agents.get_by_slug(session, owner_id, agent_ref)
-    if found is None:
-        raise ValidationFailed({"agent": "Choose one of your agents."})
-    return found
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    run: Run
 
 
-async def post_user_message(session: AsyncSession, thread: Thread, content: str, agent: Agent | None) -> Message:
-    content = content.strip()
-    if not content:
-        raise ValidationFailed({"content": "Write a message first."})
-    if len(content) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
-    message = Message(
-        thread_id=thread.id,
-        role=MessageRole.USER,
-        content=content,
-        agent_id=agent.id if agent else None,
-    )
+async def post_message(
+    session: AsyncSession,
+    settings: Settings,
+    owner_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    content: str,
+    agent_ref: str | None,
+    extra_instructions: str | None = None,
+) -> Posted:
+    """Store the user's message and the run that will answer it; the edge commits, then enqueues."""
+    thread = await get_thread(session, owner_id, thread_id)
+    content = _clean_content(content)
+    agent = await agent_for_reply(session, settings, owner_id, thread, agent_ref)
+    message = Message(thread_id=thread.id, role=MessageRole.USER, content=content, agent_id=agent.id)
     session.add(message)
-    if agent is not None:
-        thread.agent_id = agent.id
+    thread.agent_id = agent.id
     if thread.title == NEW_THREAD_TITLE:
         thread.title = _clean_title(content.splitlines()[0]) or NEW_THREAD_TITLE
     thread.updated_at = utcnow()
     await session.flush()
-    return message
+    run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions)
+    return Posted(message, run)
 
 
-def clean_content(content: str) -> str:
+async def agent_for_reply(
+    session: AsyncSession, settings: Settings, owner_id: uuid.UUID, thread: Thread, agent_ref: str | None
+) -> Agent:
+    """The agent named in the request, else the thread's last one, else the default."""
+    if agent_ref:
+        return await agent_configs.find_agent(session, owner_id, agent_ref, settings)
+    candidates = await agent_configs.agents_for_chat(session, owner_id, settings)
+    for agent in candidates:
+        if agent.id == thread.agent_id:
+            return agent
+    if not candidates:
+        raise ValidationFailed({"agent": "Set up an agent first (Agents page)."})
+    return candidates[0]
+
+
+def _clean_content(content: str) -> str:
     content = content.strip()
     if not content:
         raise ValidationFailed({"content": "Write a message first."})
     if len(content) > MAX_MESSAGE_CHARS:
         raise ValidationFailed({"content": f"Messages are limited to {MAX_MESSAGE_CHARS} characters."})
     return content
-
-
-async def agent_for_reply(
-    session: AsyncSession, owner_id: uuid.UUID, thread: Thread, agent_ref: str | None
-) -> Agent | None:
-    """The agent named in the request, else the thread's last one, else the default."""
-    if agent_ref:
-        return await resolve_agent(session, owner_id, agent_ref)
-    if thread.agent_id is not None:
-        agent = await agents.get_agent(session, owner_id, thread.agent_id)
-        if agent is not None:
-            return agent
-    candidates = await agents.list_agents(session, owner_id)
-    return candidates[0] if candidates else None
 
 
 async def import_history(session: AsyncSession, thread: Thread, turns: Sequence[tuple[str, str]]) -> None:

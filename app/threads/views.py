@@ -11,9 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, QueueUnavailable, ValidationFailed
 from app.models import Thread
-from app.queue import QueueUnavailable
+from app.runs import control
 from app.runs import service as runs
 from app.runs.views import run_view
 from app.threads import service
@@ -21,6 +21,7 @@ from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import is_htmx, redirect
+from app.web.params import page_number
 from app.web.templates import render
 
 
@@ -30,14 +31,15 @@ def _thread_id(request: Request) -> uuid.UUID:
 
 
 def _page(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+    return page_number(request)
 
 
-async def _thread_context(session: AsyncSession, request: Request, thread: Thread | None) -> dict[str, Any]:
-    """What the thread page needs: sidebar, messages, composer."""
-    user_id = current_user(request).id
-    agents = await agent_configs.list_agents(session, user_id)
+async def _thread_context(
+    session: AsyncSession, request: Request, thread: Thread | None, *, with_messages: bool = True
+) -> dict[str, Any]:
+    """What the thread page needs: sidebar, messages, composer (fragments may skip the messages)."""
+    ctx, user_id = app_context(request), current_user(request).id
+    agents = await agent_configs.agents_for_chat(session, user_id, ctx.settings)
     selected = thread.agent_id if thread and thread.agent_id else None
     if selected is None and agents:
         selected = next((a.id for a in agents if a.is_default), agents[0].id)
@@ -45,8 +47,8 @@ async def _thread_context(session: AsyncSession, request: Request, thread: Threa
     return {
         "sidebar": await service.list_threads(session, user_id, _page(request)),
         "thread": thread,
-        "messages": await service.list_messages(session, thread) if thread else [],
-        "run_view": await run_view(request, app_context(request), active) if active else None,
+        "messages": await service.list_messages(session, thread) if thread and with_messages else [],
+        "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "selected_agent_id": selected,
         "form": {},
@@ -124,21 +126,23 @@ async def post_message(request: Request) -> Response:
     form = await read_form(request)
     ctx, user_id, thread_id = app_context(request), current_user(request).id, _thread_id(request)
     try:
-        submitted = await runs.submit_message(
-            ctx, user_id, thread_id, form.get("content", ""), form.get("agent_id") or None
-        )
+        async with ctx.db.transaction() as session:
+            posted = await service.post_message(
+                session, ctx.settings, user_id, thread_id, form.get("content", ""), form.get("agent_id") or None
+            )
+        await control.enqueue_new(ctx, posted.run.id)
     except ValidationFailed as exc:
         return await _composer_error(request, form, exc.errors, 400)
     except Conflict as exc:
         return await _composer_error(request, form, {"content": str(exc)}, 409)
     except QueueUnavailable:
-        return await _composer_error(request, form, {"content": runs.QUEUE_DOWN_MESSAGE}, 503)
+        return await _composer_error(request, form, {"content": control.QUEUE_DOWN_MESSAGE}, 503)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
     async with ctx.db.transaction() as session:
         thread = await service.get_thread(session, user_id, thread_id)
-        context = await _thread_context(session, request, thread)
-    context["posted"] = submitted.message
+        context = await _thread_context(session, request, thread, with_messages=False)
+    context["posted"] = posted.message
     return render(request, "threads/_posted.html", context)
 
 

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.agent_configs.service import ensure_default_agent
 from app.errors import ValidationFailed
 from app.tokens import service
 from app.web.auth import current_user, login_required
@@ -39,7 +38,6 @@ async def create_token(request: Request) -> Response:
     try:
         async with app_context(request).db.transaction() as session:
             issued = await service.create_token(session, user_id, form.get("name", ""), form.get("scope", "write"))
-            await ensure_default_agent(session, user_id, app_context(request).settings)
     except ValidationFailed as exc:
         return await _page(request, form=form, errors=exc.errors, status_code=400)
     # The secret is rendered in this one response and never again.

@@ -102,7 +102,7 @@ def load_custom_tool(dotted_path: str) -> BaseTool:
         raise CustomToolError("Use a dotted path like mytools.weather.get_weather.")
     try:
         target = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:  # TypeError: ".x" is relative
         raise CustomToolError(f"Cannot import {dotted_path}: {exc}") from exc
     if isinstance(target, BaseTool):
         return target

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from app.calendar import CalendarCredentials
 from app.egress import EgressPolicy
+from app.events.types import EventType
 from app.sandbox import Sandbox
 
-Emit = Callable[[str, dict[str, Any]], Awaitable[Any]]
+Emit = Callable[[EventType, dict[str, Any]], Awaitable[Any]]
 Approve = Callable[[dict[str, Any]], Awaitable[bool]]
 Ask = Callable[[dict[str, Any]], Awaitable[str]]
 

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 
 from app.agents.tools.context import ToolContext, ToolFailure
+from app.events.types import EventType
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,15 @@ def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, par
                 "summary": ctx.redact(summarize(tool.name, kwargs)),
                 "args": ctx.redact(preview(kwargs))}  # fmt: skip
         if ask_first and not await ctx.approve(step):
-            await ctx.emit("tool.finished", {**step, "status": "declined", "duration_ms": 0,
+            await ctx.emit(EventType.TOOL_FINISHED, {**step, "status": "declined", "duration_ms": 0,
                                              "preview": DECLINED})  # fmt: skip
             return DECLINED
-        await ctx.emit("tool.started", step)
+        await ctx.emit(EventType.TOOL_STARTED, step)
         started = time.monotonic()
         status, output = await _run(inner, kwargs, ctx, tool.name)
         text = output if len(output) <= MAX_OUTPUT_CHARS else output[:MAX_OUTPUT_CHARS] + "\n[… output truncated]"
         duration = int((time.monotonic() - started) * 1000)
-        await ctx.emit("tool.finished", {**step, "status": status, "duration_ms": duration,
+        await ctx.emit(EventType.TOOL_FINISHED, {**step, "status": status, "duration_ms": duration,
                                          "preview": ctx.redact(preview(text))})  # fmt: skip
         return text
 

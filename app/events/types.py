@@ -1,0 +1,27 @@
+"""The names of run events: what the writer emits and every stream (HTML, JSON, /v1) reads."""
+
+from __future__ import annotations
+
+import enum
+
+
+class EventType(enum.StrEnum):
+    RUN_STARTED = "run.started"
+    RUN_RESUMED = "run.resumed"
+    # The reply starts over (a retry, or a new worker); `text` is what it starts from.
+    RUN_RESTARTED = "run.restarted"
+    RUN_WAITING = "run.waiting"
+    RUN_COMPLETED = "run.completed"
+    RUN_FAILED = "run.failed"
+    RUN_CANCELLED = "run.cancelled"
+    MESSAGE_DELTA = "message.delta"
+    TOOL_STARTED = "tool.started"
+    TOOL_FINISHED = "tool.finished"
+    MODEL_FINISHED = "model.finished"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_TYPES
+
+
+TERMINAL_TYPES = frozenset({EventType.RUN_COMPLETED, EventType.RUN_FAILED, EventType.RUN_CANCELLED})

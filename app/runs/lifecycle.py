@@ -1,0 +1,77 @@
+"""The job edge of a run: the worker's transactions, and the final event published after each commit."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from app.context import AppContext
+from app.events.writer import EventWriter
+from app.models import Run, RunStatus
+from app.runs import repository, service, trace
+from app.runs.endings import BY_STATUS
+from app.runs.plan import RunAbandoned, RunPlan, load_plan
+from app.runs.service import Outcome
+
+log = logging.getLogger(__name__)
+
+
+async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
+    """Claim the run for one attempt (or a resume) and gather what the model needs."""
+    async with ctx.db.transaction() as session:
+        claim = await service.claim_attempt(session, run_id)
+    if claim is None:
+        return None
+    if claim.attempt > ctx.settings.run_max_attempts:
+        raise RunAbandoned(f"The run was interrupted {claim.attempt - 1} times (its worker stopped); giving up.")
+    async with ctx.db.transaction() as session:
+        return await load_plan(session, ctx, claim)
+
+
+async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str, interrupt_id: str | None) -> bool:
+    pending = {"request": request, "graph_thread": plan.graph_thread, "text": text, "interrupt_id": interrupt_id}
+    async with ctx.db.transaction() as session:
+        return await service.pause(session, plan.run_id, plan.attempt, pending, ctx.settings.pause_hours)
+
+
+async def finish(
+    ctx: AppContext, run_id: uuid.UUID, attempt: int | None, outcome: Outcome, writer: EventWriter | None = None
+) -> None:
+    """Keep the outcome and its trace, then tell the followers; a no-op if another attempt owns the run."""
+    steps = trace.from_events(await ctx.events.read_after(str(run_id), 0))
+    async with ctx.db.transaction() as session:
+        finished = await service.finish(session, run_id, attempt, outcome, steps)
+    if not finished:
+        return
+    if outcome.status is RunStatus.FAILED:
+        log.warning("run %s failed (attempt %s): %s", run_id, attempt, outcome.error)
+    await emit_terminal(ctx, run_id, writer)
+
+
+async def emit_terminal(ctx: AppContext, run_id: uuid.UUID, writer: EventWriter | None = None) -> None:
+    """Publish the final event from what was committed, then let the log expire."""
+    async with ctx.db.transaction() as session:
+        run = await session.get(Run, run_id)
+        reply = await repository.reply_for(session, run_id)
+    assert run is not None and run.status.is_terminal
+    if writer is None:
+        writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
+    await writer.emit(BY_STATUS[run.status].event, service.terminal_data(run, reply))
+    await ctx.events.finish(str(run_id))
+
+
+async def expire_paused(ctx: AppContext) -> None:
+    """Fail paused runs nobody answered in time, telling any follower."""
+    async with ctx.db.transaction() as session:
+        expired = await service.expire_paused(session, ctx.settings.pause_hours)
+    for run_id in expired:
+        await emit_terminal(ctx, run_id)
+
+
+async def recover_interrupted(ctx: AppContext) -> None:
+    """Embedded start-up: this process was the only runner, so what it was running is lost."""
+    async with ctx.db.transaction() as session:
+        queued = await service.fail_interrupted(session)
+    for run_id in queued:
+        await ctx.jobs.enqueue_run(run_id)

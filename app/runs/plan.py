@@ -1,0 +1,62 @@
+"""What one attempt at a run needs: the agent with its tools, the user's tool settings, the history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agents.history import Turn
+from app.agents.runtime import AgentSpec
+from app.context import AppContext
+from app.models import Agent, User
+from app.runs import repository
+from app.runs.service import Claim
+from app.runs.tool_assembly import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
+
+
+class RunAbandoned(Exception):
+    """The run failed before generation started; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: uuid.UUID
+    attempt: int
+    restarted: bool
+    agent: AgentNode
+    user: UserTooling
+    turns: list[Turn]
+    # Where the graph keeps its state, and the user's answer when resuming after a pause.
+    graph_thread: str
+    resume: Any = None
+    interrupt_id: str | None = None
+    text_before: str = ""
+
+    @property
+    def spec(self) -> AgentSpec:
+        return self.agent.spec
+
+
+async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> RunPlan:
+    run = claim.run
+    agent = await session.get(Agent, run.agent_id) if run.agent_id else None
+    owner = await session.get(User, run.owner_id)
+    if agent is None or owner is None:
+        raise RunAbandoned("The agent of this run was deleted.")
+    try:
+        node = await load_agent(session, ctx, agent, depth=0, extra_instructions=run.extra_instructions)
+    except AgentUnavailable as exc:
+        raise RunAbandoned(str(exc)) from exc
+    user = await load_user_tooling(session, ctx, run.owner_id, owner.timezone)
+    history = await repository.conversation(session, run.thread_id)
+    turns = [Turn(m.role.value, m.content) for m in history if m.run_id != run.id]
+    pending = claim.pending
+    return RunPlan(
+        run_id=run.id, attempt=claim.attempt, restarted=claim.restarted, agent=node, user=user, turns=turns,
+        graph_thread=str(pending["graph_thread"]) if claim.resuming else f"{run.id}:{claim.attempt}",
+        resume=pending.get("answer"), interrupt_id=pending.get("interrupt_id"),
+        text_before=str(pending.get("text", "")),
+    )  # fmt: skip
