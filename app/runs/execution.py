@@ -31,7 +31,9 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
     try:
         plan = await lifecycle.begin_attempt(ctx, run_id)
     except RunAbandoned as exc:
-        await lifecycle.finish(ctx, run_id, None, Outcome(RunStatus.FAILED, "", error=str(exc)), writer)
+        await lifecycle.finish(
+            ctx, run_id, None, Outcome(RunStatus.FAILED, "", error=str(exc), cause="abandoned"), writer
+        )
         return
     if plan is None:
         return
@@ -55,8 +57,8 @@ class _Progress:
         self.first_token_at: datetime | None = None
         self.usage: Usage | None = None
 
-    def outcome(self, status: RunStatus, error: str | None = None) -> Outcome:
-        return Outcome(status, "".join(self.parts), error=error, usage=self.usage,
+    def outcome(self, status: RunStatus, error: str | None = None, cause: str | None = None) -> Outcome:
+        return Outcome(status, "".join(self.parts), error=error, usage=self.usage, cause=cause,
                        first_token_at=self.first_token_at)  # fmt: skip
 
 
@@ -71,7 +73,7 @@ async def _generate_until_done(
             return await generation
     except TimeoutError:
         limit = ctx.settings.run_timeout_seconds
-        return progress.outcome(RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped.")
+        return progress.outcome(RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped.", "timeout")
     except asyncio.CancelledError:
         if watcher.done() and not watcher.cancelled():
             return progress.outcome(RunStatus.CANCELLED)
@@ -111,7 +113,9 @@ async def _generate_with_retries(
             return progress.outcome(RunStatus.COMPLETED)
         except ProviderFailure as failure:
             if not failure.transient or attempt == retries:
-                return progress.outcome(RunStatus.FAILED, str(failure.after_retries(attempt)))
+                return progress.outcome(
+                    RunStatus.FAILED, str(failure.after_retries(attempt)), f"provider:{failure.kind}"
+                )
             log.info("run %s: %s; retrying", plan.run_id, failure)
             if "".join(progress.parts) != plan.text_before:
                 # The text starts over, from what was written before a pause (if any).

@@ -45,7 +45,8 @@ async def finish(
     if not finished:
         return
     if outcome.status is RunStatus.FAILED:
-        log.warning("run %s failed (attempt %s): %s", run_id, attempt, outcome.error)
+        # Run id, attempt, kind and the sentence the user sees: never message text or secrets.
+        log.warning("run %s failed (attempt %s, %s): %s", run_id, attempt, outcome.cause, outcome.error)
     await emit_terminal(ctx, run_id, writer)
 
 

@@ -174,6 +174,8 @@ class Outcome:
     error: str | None = None
     usage: Usage | None = None
     first_token_at: datetime | None = None
+    # For the worker's log only: what kind of failure (never shown, never secret).
+    cause: str | None = None
 
 
 async def finish(

@@ -21,9 +21,10 @@ async def run_job(ctx: AppContext, run_id: uuid.UUID) -> None:
     """Execute a run; an unexpected error fails it rather than leaving it running."""
     try:
         await execute_run(ctx, run_id)
-    except Exception:
+    except Exception as exc:
         log.exception("run %s failed unexpectedly", run_id)
-        await lifecycle.finish(ctx, run_id, None, Outcome(RunStatus.FAILED, "", error=INTERNAL_ERROR_MESSAGE))
+        outcome = Outcome(RunStatus.FAILED, "", error=INTERNAL_ERROR_MESSAGE, cause=type(exc).__name__)
+        await lifecycle.finish(ctx, run_id, None, outcome)
 
 
 async def execute(arq_ctx: dict[str, Any], run_id: str) -> None:

@@ -66,7 +66,7 @@ async def load_agent(session: AsyncSession, ctx: AppContext, agent: Agent, depth
             if child is not None and child.owner_id == agent.owner_id and child.usable_as_tool:
                 children.append(await load_agent(session, ctx, child, depth + 1))
     spec = AgentSpec(
-        provider=provider_config(provider, ctx.secretbox, agent.model),
+        provider=provider_config(provider, ctx.secretbox, agent.model, allowlist=ctx.settings.egress_allowlist),
         instructions="\n\n".join(x for x in (agent.instructions, extra_instructions) if x),
         temperature=agent.temperature, recursion_limit=agent.recursion_limit, tools=tools, name=agent.name,
     )  # fmt: skip

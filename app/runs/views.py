@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from sse_starlette import ServerSentEvent
@@ -19,71 +18,15 @@ from app.errors import Conflict, NotFound, QueueUnavailable
 from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
 from app.runs import control, service, trace
+from app.runs.display import live_template, pause_view, run_view
 from app.runs.endings import ending_of_event
-from app.runs.streaming import open_run_stream, text_so_far
+from app.runs.streaming import open_run_stream
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import is_htmx, redirect
 from app.web.sse import resume_after, sse_response
 from app.web.templates import render, render_fragment
-
-
-@dataclass(frozen=True)
-class RunView:
-    """What threads/_run.html needs to show a reply being written."""
-
-    run: Run
-    text: str
-    stream_url: str
-    cancel_url: str
-    steps: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PauseView:
-    """What threads/_pause.html needs: the question or approval, and where to answer."""
-
-    run: Run
-    request: dict[str, Any]
-    text: str
-    answer_url: str
-    cancel_url: str
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None
-
-
-def _urls(request: Request, run: Run, name: str) -> str:
-    return str(request.url_for(name, thread_id=run.thread_id, run_id=run.id))
-
-
-async def run_view(request: Request, ctx: AppContext, run: Run) -> RunView | PauseView:
-    if run.status is RunStatus.WAITING and run.pending:
-        return await pause_view(request, ctx, run)
-    text, last_id = await text_so_far(ctx, run.id)
-    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0))
-    stream = request.url_for("runs:stream", thread_id=run.thread_id, run_id=run.id).include_query_params(after=last_id)
-    return RunView(
-        run,
-        text,
-        str(stream),
-        _urls(request, run, "runs:cancel"),
-        [s for s in steps if s["kind"] == "tool"],
-    )
-
-
-async def pause_view(request: Request, ctx: AppContext, run: Run, error: str | None = None) -> PauseView:
-    pending = run.pending or {}
-    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0))
-    return PauseView(run, dict(pending.get("request", {})), str(pending.get("text", "")),
-                     _urls(request, run, "runs:answer"), _urls(request, run, "runs:cancel"),
-                     [s for s in steps if s["kind"] == "tool"], error)  # fmt: skip
-
-
-def live_template(view: RunView | PauseView) -> tuple[str, dict[str, Any]]:
-    if isinstance(view, PauseView):
-        return "threads/_pause.html", {"pause_view": view}
-    return "threads/_run.html", {"run_view": view}
 
 
 @login_required

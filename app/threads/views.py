@@ -15,7 +15,7 @@ from app.errors import Conflict, QueueUnavailable, ValidationFailed
 from app.models import Thread
 from app.runs import control
 from app.runs import service as runs
-from app.runs.views import run_view
+from app.runs.display import run_view
 from app.threads import service
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
