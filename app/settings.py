@@ -9,12 +9,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(Exception):
@@ -33,15 +35,20 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(None, validation_alias="NOVA_ADMIN_PASSWORD")
     host: str = Field("127.0.0.1", validation_alias="NOVA_HOST")
     port: int = Field(8000, ge=1, le=65535, validation_alias="NOVA_PORT")
-    allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["*"], validation_alias="ALLOWED_HOSTS"
-    )
+    # Unset: http://NOVA_HOST:NOVA_PORT (127.0.0.1 for a wildcard host); see `public_url`.
+    configured_public_url: str | None = Field(None, validation_alias="NOVA_PUBLIC_URL")
+    # Unset or empty: the public URL's host plus loopback names; see `trusted_hosts`.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="ALLOWED_HOSTS")
     registration_invite_code: SecretStr | None = Field(None, validation_alias="REGISTRATION_INVITE_CODE")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="NOVA_MAX_BODY_BYTES")
     session_days: int = Field(30, ge=1, validation_alias="NOVA_SESSION_DAYS")
     secure_cookies: bool = Field(False, validation_alias="NOVA_SECURE_COOKIES")
-    login_attempts_per_account: int = Field(10, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT")
+    # Failed logins: one address on one account, one address on any account, and every
+    # address on one account (far higher, and then a backoff rather than a lock).
+    login_attempts_per_account_ip: int = Field(10, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT_IP")
     login_attempts_per_ip: int = Field(30, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_IP")
+    login_attempts_per_account: int = Field(100, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT")
+    login_backoff_max_seconds: int = Field(60, ge=1, validation_alias="NOVA_LOGIN_BACKOFF_MAX_SECONDS")
     login_window_seconds: int = Field(900, ge=1, validation_alias="NOVA_LOGIN_WINDOW_SECONDS")
     log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
 
@@ -49,6 +56,9 @@ class Settings(BaseSettings):
     run_timeout_seconds: int = Field(600, ge=5, validation_alias="NOVA_RUN_TIMEOUT_SECONDS")
     run_max_attempts: int = Field(3, ge=1, validation_alias="NOVA_RUN_MAX_ATTEMPTS")
     run_concurrency: int = Field(16, ge=1, validation_alias="NOVA_RUN_CONCURRENCY")
+    # Runs one user may have executing at once; the rest wait their turn, so a flood from
+    # one user (or one token) never takes every worker slot.
+    max_active_runs_per_user: int = Field(4, ge=1, validation_alias="NOVA_MAX_ACTIVE_RUNS_PER_USER")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
     event_log_ttl_seconds: int = Field(3600, ge=1, validation_alias="NOVA_EVENT_LOG_TTL_SECONDS")
@@ -103,6 +113,22 @@ class Settings(BaseSettings):
             raise ValueError("use redis://host:port/db")
         return value or None
 
+    @field_validator("configured_public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("use scheme://host[:port], like https://nova.example.org") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("use scheme://host[:port], like https://nova.example.org")
+        if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("give only scheme://host[:port]; Nova is served at the root of its host")
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
     @field_validator("encryption_key")
     @classmethod
     def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -125,6 +151,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'nova.db').resolve()}"
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach Nova: every absolute URL Nova writes starts with this."""
+        if self.configured_public_url:
+            return self.configured_public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Host header values to serve: ALLOWED_HOSTS, else the public host and loopback."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        public_host = urlsplit(self.public_url).hostname or "127.0.0.1"
+        return list(dict.fromkeys([public_host, *LOOPBACK_HOSTS]))
 
     @property
     def embedded(self) -> bool:

@@ -69,7 +69,7 @@ async def post_message(request: Request) -> Response:
     ctx, thread_id = app_context(request), request.path_params["thread_id"]
     async with ctx.db.transaction() as session:
         posted = await threads.post_message(session, ctx.settings, current_user(request).id, thread_id, content, agent)
-    await control.enqueue_new(ctx, posted.run.id)
+    await control.start(ctx, posted.run)
     body = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
     return JSONResponse(body, status_code=201)
 

@@ -42,6 +42,7 @@ class Run(IdMixin, CreatedMixin, Base):
             sqlite_where=_ACTIVE,
         ),
         Index("ix_runs_thread_created", "thread_id", "created_at"),
+        Index("ix_runs_owner_status", "owner_id", "status"),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -55,6 +56,9 @@ class Run(IdMixin, CreatedMixin, Base):
     # Extra system instructions sent by an integration (OpenAI-compatible system messages).
     extra_instructions: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the run was handed to the job queue; a queued run without it waits for its
+    # owner's turn (app/runs/admission.py).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

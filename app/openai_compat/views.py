@@ -56,7 +56,7 @@ async def chat_completions(request: Request) -> Response:
             posted = await threads.post_message(
                 session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
             )
-        await control.enqueue_new(ctx, posted.run.id)
+        await control.start(ctx, posted.run)
     except ValidationFailed as exc:
         return openai_error(400, "; ".join(exc.errors.values()), code="invalid_request")
     except NotFound:

@@ -2,45 +2,28 @@
 
 A run is handed to the queue only after the transaction that created it committed (a
 worker must find it); if the queue is down, the commit is undone by a second transaction
-and the caller gets QueueUnavailable (503). Stop and answer are shared by the browser and
-the JSON API.
+and the caller gets QueueUnavailable (503). New runs go through app/runs/admission.py
+(each user's turn). Stop and answer are shared by the browser and the JSON API.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
-from app.errors import QueueUnavailable
 from app.models import Run
-from app.runs import lifecycle, service
-
-QUEUE_DOWN_MESSAGE = "Nova could not reach its job queue (Redis), so no reply was started."
-
-Undo = Callable[[AsyncSession], Awaitable[None]]
+from app.runs import admission, lifecycle, service
 
 
-async def enqueue(ctx: AppContext, run_id: uuid.UUID, undo: Undo, step: str | None = None) -> None:
-    """Hand a committed run to a worker; if the queue is down, undo in a new transaction and re-raise."""
-    try:
-        await ctx.jobs.enqueue_run(run_id, step=step)
-    except QueueUnavailable:
-        async with ctx.db.transaction() as session:
-            await undo(session)
-        raise
+async def start(ctx: AppContext, run: Run) -> None:
+    """Start a just-committed run, or let it wait for its owner's turn.
 
-
-async def enqueue_new(ctx: AppContext, run_id: uuid.UUID) -> None:
-    """Start a just-committed run; it fails with a clear reason if the queue is down."""
-
-    async def fail(session: AsyncSession) -> None:
-        await service.fail_queued(session, run_id, QUEUE_DOWN_MESSAGE)
-
-    await enqueue(ctx, run_id, fail)
+    Raises QueueUnavailable (the run failed with a clear reason) if the queue is down.
+    """
+    await admission.dispatch(ctx, run.owner_id)
 
 
 async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value: Any) -> Run:
@@ -53,7 +36,7 @@ async def answer(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID, value:
 
     # A resume is a new job: the first one's id is still taken (arq keeps results a while).
     # Answering twice is refused by the status change, so the id only has to be new.
-    await enqueue(ctx, run_id, still_waiting, step=f"resume-{uuid.uuid4().hex[:12]}")
+    await admission.enqueue(ctx, run_id, still_waiting, step=f"resume-{uuid.uuid4().hex[:12]}")
     async with ctx.db.transaction() as session:
         return await service.get_run(session, owner_id, run_id)
 

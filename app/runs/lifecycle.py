@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 from app.context import AppContext
+from app.errors import QueueUnavailable
 from app.events.writer import EventWriter
 from app.models import Run, RunStatus
-from app.runs import repository, service, trace
+from app.runs import admission, repository, service, trace
 from app.runs.endings import BY_STATUS
 from app.runs.plan import RunAbandoned, RunPlan, load_plan
 from app.runs.service import Outcome
@@ -60,6 +61,15 @@ async def emit_terminal(ctx: AppContext, run_id: uuid.UUID, writer: EventWriter 
         writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
     await writer.emit(BY_STATUS[run.status].event, service.terminal_data(run, reply))
     await ctx.events.finish(str(run_id))
+    await _next_turn(ctx, run.owner_id)
+
+
+async def _next_turn(ctx: AppContext, owner_id: uuid.UUID) -> None:
+    """A run ended: the owner's next waiting run may start."""
+    try:
+        await admission.dispatch(ctx, owner_id)
+    except QueueUnavailable:
+        log.warning("cannot start the next waiting run of %s: the job queue is down", owner_id)
 
 
 async def expire_paused(ctx: AppContext) -> None:
@@ -68,11 +78,14 @@ async def expire_paused(ctx: AppContext) -> None:
         expired = await service.expire_paused(session, ctx.settings.pause_hours)
     for run_id in expired:
         await emit_terminal(ctx, run_id)
+    await admission.sweep(ctx)
 
 
 async def recover_interrupted(ctx: AppContext) -> None:
     """Embedded start-up: this process was the only runner, so what it was running is lost."""
     async with ctx.db.transaction() as session:
         queued = await service.fail_interrupted(session)
-    for run_id in queued:
-        await ctx.jobs.enqueue_run(run_id)
+    for run in queued:
+        if run.dispatched_at is not None:
+            await ctx.jobs.enqueue_run(run.id)
+    await admission.sweep(ctx)

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import FinishReason, Message, MessageRole, Run, RunStatus
+from app.models import FinishReason, Message, MessageRole, Run, RunStatus, User
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, run_id: uuid.UUID) -> Run | None:
@@ -76,3 +76,40 @@ def reply_message(run: Run, content: str, finish: FinishReason, created_at: date
         finish_reason=finish,
         created_at=created_at,
     )
+
+
+async def count_dispatched(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """The owner's runs handed to the queue and not yet ended or paused."""
+    query = select(func.count()).where(
+        Run.owner_id == owner_id,
+        Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+        Run.dispatched_at.is_not(None),
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def held(session: AsyncSession, owner_id: uuid.UUID, limit: int) -> Sequence[Run]:
+    """The owner's queued runs still waiting for their turn, oldest first."""
+    query = (
+        select(Run)
+        .where(Run.owner_id == owner_id, Run.status == RunStatus.QUEUED, Run.dispatched_at.is_(None))
+        .order_by(Run.created_at, Run.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def owners_with_held_runs(session: AsyncSession) -> Sequence[uuid.UUID]:
+    query = select(Run.owner_id).where(Run.status == RunStatus.QUEUED, Run.dispatched_at.is_(None)).distinct()
+    return (await session.scalars(query)).all()
+
+
+async def dispatched_before(session: AsyncSession, before: datetime) -> Sequence[Run]:
+    """Queued runs handed to the queue before `before` that no worker has claimed."""
+    query = select(Run).where(Run.status == RunStatus.QUEUED, Run.dispatched_at < before)
+    return (await session.scalars(query)).all()
+
+
+async def lock_owner(session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Serialize admissions of one owner's runs across processes (PostgreSQL row lock)."""
+    await session.execute(select(User.id).where(User.id == owner_id).with_for_update())

@@ -8,6 +8,7 @@ user) and queued → running again when a worker dies. Each move is a conditiona
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -228,7 +229,7 @@ async def final_event(session: AsyncSession, run: Run) -> RunEvent:
     return RunEvent(id=0, type=BY_STATUS[run.status].event, data=terminal_data(run, message))
 
 
-async def fail_interrupted(session: AsyncSession) -> list[uuid.UUID]:
+async def fail_interrupted(session: AsyncSession) -> Sequence[Run]:
     """Embedded start-up: runs a dead process left running fail; returns the queued ones to run again."""
     for run in await repository.with_status(session, [RunStatus.RUNNING]):
         await repository.transition(
@@ -236,4 +237,4 @@ async def fail_interrupted(session: AsyncSession) -> list[uuid.UUID]:
             status=RunStatus.FAILED, error=INTERRUPTED_MESSAGE, finished_at=utcnow(),
         )  # fmt: skip
         session.add(repository.reply_message(run, INTERRUPTED_MESSAGE, FinishReason.ERROR, utcnow()))
-    return [run.id for run in await repository.with_status(session, [RunStatus.QUEUED])]
+    return await repository.with_status(session, [RunStatus.QUEUED])

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import Conflict, QueueUnavailable, ValidationFailed
+from app.errors import QUEUE_DOWN_MESSAGE, Conflict, QueueUnavailable, ValidationFailed
 from app.models import Thread
 from app.runs import control
 from app.runs import service as runs
@@ -130,13 +130,13 @@ async def post_message(request: Request) -> Response:
             posted = await service.post_message(
                 session, ctx.settings, user_id, thread_id, form.get("content", ""), form.get("agent_id") or None
             )
-        await control.enqueue_new(ctx, posted.run.id)
+        await control.start(ctx, posted.run)
     except ValidationFailed as exc:
         return await _composer_error(request, form, exc.errors, 400)
     except Conflict as exc:
         return await _composer_error(request, form, {"content": str(exc)}, 409)
     except QueueUnavailable:
-        return await _composer_error(request, form, {"content": control.QUEUE_DOWN_MESSAGE}, 503)
+        return await _composer_error(request, form, {"content": QUEUE_DOWN_MESSAGE}, 503)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
     async with ctx.db.transaction() as session:
