@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import SecretStr
+
+from app.egress import EgressPolicy
+from app.egress.transport import GuardedTransport, shared_async_transport
 
 REQUEST_TIMEOUT_SECONDS = 120.0
 
@@ -17,6 +22,8 @@ class ProviderConfig:
     api_key: str | None
     model: str
     max_context_tokens: int
+    # What a user's own provider may reach; None for a system provider, which an admin set up.
+    egress: EgressPolicy | None
 
     def __repr__(self) -> str:
         # Keeps the key out of logs and tracebacks that print the config.
@@ -24,7 +31,10 @@ class ProviderConfig:
 
 
 def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> BaseChatModel:
-    """Mistral and Ollama have their own classes; everything else speaks OpenAI's API."""
+    """Mistral and Ollama have their own classes; everything else speaks OpenAI's API.
+
+    A user's own provider is reached only through the egress guard's transports.
+    """
     if config.kind == "mistral":
         from langchain_mistralai import ChatMistralAI
 
@@ -35,6 +45,7 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
             temperature=temperature,
             timeout=int(REQUEST_TIMEOUT_SECONDS),
             max_retries=0,
+            **_mistral_clients(config),
         )
     if config.kind == "ollama":
         from langchain_ollama import ChatOllama
@@ -44,6 +55,7 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
             base_url=config.base_url,
             temperature=temperature,
             num_ctx=config.max_context_tokens,
+            **_ollama_clients(config),
         )
     from langchain_openai import ChatOpenAI
 
@@ -56,4 +68,58 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
         timeout=REQUEST_TIMEOUT_SECONDS,
         max_retries=0,
         stream_usage=True,
+        **_openai_clients(config),
     )
+
+
+def _guarded_async_client(policy: EgressPolicy, provider_url: str, /, **options: Any) -> httpx.AsyncClient:
+    # One connection pool per provider URL, shared by its runs.
+    transport = shared_async_transport(policy, provider_url)
+    return httpx.AsyncClient(transport=transport, trust_env=False, **options)
+
+
+def _guarded_client(policy: EgressPolicy, **options: Any) -> httpx.Client:
+    # Runs are async; the SDKs build a sync client too, which must not be a way around the guard.
+    return httpx.Client(transport=GuardedTransport(policy), trust_env=False, **options)
+
+
+def _openai_clients(config: ProviderConfig) -> dict[str, Any]:
+    if config.egress is None:
+        return {}
+    # The OpenAI SDK builds absolute URLs itself, so the clients need no base_url; they follow
+    # redirects as its own clients do (each hop is checked by the transport).
+    return {
+        "http_client": _guarded_client(config.egress, follow_redirects=True),
+        "http_async_client": _guarded_async_client(config.egress, config.base_url, follow_redirects=True),
+    }
+
+
+def _ollama_clients(config: ProviderConfig) -> dict[str, Any]:
+    if config.egress is None:
+        return {}
+    return {
+        "sync_client_kwargs": {"transport": GuardedTransport(config.egress), "trust_env": False},
+        "async_client_kwargs": {
+            "transport": shared_async_transport(config.egress, config.base_url),
+            "trust_env": False,
+        },
+    }
+
+
+def _mistral_clients(config: ProviderConfig) -> dict[str, Any]:
+    if config.egress is None:
+        return {}
+    # Given clients replace the ones langchain-mistralai would build: the same settings.
+    options: dict[str, Any] = {
+        "base_url": config.base_url,
+        "headers": {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {config.api_key or ''}",
+        },
+        "timeout": REQUEST_TIMEOUT_SECONDS,
+    }
+    return {
+        "client": _guarded_client(config.egress, **options),
+        "async_client": _guarded_async_client(config.egress, config.base_url, **options),
+    }

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from langchain.agents import create_agent
 from langchain_core.callbacks import AsyncCallbackHandler
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
@@ -129,11 +129,31 @@ async def stream_reply(
         yield usage
 
 
-def _text_of(chunk: AIMessageChunk) -> str:
+def _text_of(chunk: AIMessage) -> str:
     content = chunk.content
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+
+
+async def saved_reply_text(session: GraphSession) -> str | None:
+    """The reply's text as of the last step the checkpointer saved; None if nothing was saved.
+
+    A run that continues from its checkpoint (its worker died, or a provider call failed)
+    starts over from this text, and repeats no step that was saved.
+    """
+    config = RunnableConfig(configurable={"thread_id": session.thread_key})
+    saved = await session.checkpointer.aget_tuple(config)
+    if saved is None:
+        return None
+    messages = saved.checkpoint.get("channel_values", {}).get("messages", [])
+    since_question: list[str] = []
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            since_question = []
+        elif isinstance(message, AIMessage):
+            since_question.append(_text_of(message))
+    return "".join(since_question)
 
 
 class ModelSteps(AsyncCallbackHandler):

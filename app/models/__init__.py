@@ -3,7 +3,7 @@
 from app.models.agent import Agent
 from app.models.memory import Memory
 from app.models.provider import Provider, ProviderKind
-from app.models.run import Run, RunStatus
+from app.models.run import Run, RunStatus, ToolEffect
 from app.models.thread import FinishReason, Message, MessageRole, Thread
 from app.models.tool import AgentSubagent, AgentTool, CustomTool, ToolSetting
 from app.models.user import ApiToken, InviteCode, Role, TokenScope, User, UserSession
@@ -26,6 +26,7 @@ __all__ = [
     "RunStatus",
     "Thread",
     "TokenScope",
+    "ToolEffect",
     "ToolSetting",
     "User",
     "UserSession",

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Text, text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, CreatedMixin, IdMixin, UTCDateTime
+from app.db import Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
 
 
 class RunStatus(enum.StrEnum):
@@ -69,3 +69,16 @@ class Run(IdMixin, CreatedMixin, Base):
     trace: Mapped[list[Any] | None] = mapped_column(JSON)
     prompt_tokens: Mapped[int | None] = mapped_column()
     completion_tokens: Mapped[int | None] = mapped_column()
+
+
+class ToolEffect(Base):
+    """A side-effecting tool call that happened: a repeat of the same call (a run resumed
+    after its worker died) returns this output instead of acting twice."""
+
+    __tablename__ = "tool_effects"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tool: Mapped[str] = mapped_column(String(100))
+    output: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from app.agents.errors import ProviderFailure
-from app.agents.runtime import GraphSession, Paused, Usage, stream_reply
+from app.agents.runtime import GraphSession, Paused, Usage, saved_reply_text, stream_reply
 from app.context import AppContext
 from app.db import utcnow
 from app.events import EventType
@@ -19,11 +19,12 @@ from app.models import RunStatus
 from app.runs import lifecycle
 from app.runs.plan import RunAbandoned, RunPlan
 from app.runs.service import Outcome
-from app.runs.tool_assembly import build_tools, may_pause
+from app.runs.tool_assembly import build_tools
 
 log = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.2
+WORKER_STOPPED = "The worker running it stopped."
 
 
 async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
@@ -37,9 +38,6 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
         return
     if plan is None:
         return
-    if plan.restarted:
-        restart = {"attempt": plan.attempt, "reason": "The worker running it stopped."}
-        await writer.emit(EventType.RUN_RESTARTED, restart)
     kind = EventType.RUN_RESUMED if plan.resume is not None else EventType.RUN_STARTED
     await writer.emit(kind, {"run_id": str(run_id), "attempt": plan.attempt})
     progress = _Progress(plan.text_before)
@@ -90,17 +88,16 @@ async def _generate_with_retries(
 ) -> Outcome | Paused:
     retries = ctx.settings.provider_retries
     tools = build_tools(ctx, plan.agent, plan.user, plan.run_id, writer.emit)
-    # Checkpoints cost a write per step; only a run that can pause needs them.
-    pausable = may_pause(plan.agent) or plan.resume is not None
+    # Every step is checkpointed: a retry or a new worker goes on from the last saved step
+    # instead of repeating it (its tool calls included).
+    graph = GraphSession(await ctx.checkpointer(), plan.graph_thread)
+    continuing = plan.restarted and await _start_from_saved_step(graph, writer, plan, progress, WORKER_STOPPED, True)
     for attempt in range(retries + 1):
-        # A retry starts the reply over on a fresh graph thread; a resumed run cannot (its
-        # answered question lives in the checkpoint), so it goes on from the last saved step.
-        thread_key = plan.graph_thread if attempt == 0 or plan.resume is not None else f"{plan.graph_thread}-r{attempt}"
-        session = GraphSession(await ctx.checkpointer(), thread_key) if pausable else None
         try:
             async for item in stream_reply(
-                plan.spec, plan.turns, tools=tools, session=session, emit=writer.emit, resume=plan.resume,
-                interrupt_id=plan.interrupt_id, continue_from_checkpoint=attempt > 0 and plan.resume is not None,
+                plan.spec, plan.turns, tools=tools, session=graph, emit=writer.emit,
+                resume=None if continuing else plan.resume, interrupt_id=plan.interrupt_id,
+                continue_from_checkpoint=continuing,
             ):  # fmt: skip
                 if isinstance(item, Paused):
                     return item
@@ -113,18 +110,25 @@ async def _generate_with_retries(
             return progress.outcome(RunStatus.COMPLETED)
         except ProviderFailure as failure:
             if not failure.transient or attempt == retries:
-                return progress.outcome(
-                    RunStatus.FAILED, str(failure.after_retries(attempt)), f"provider:{failure.kind}"
-                )
+                reason = str(failure.after_retries(attempt))
+                return progress.outcome(RunStatus.FAILED, reason, f"provider:{failure.kind}")
             log.info("run %s: %s; retrying", plan.run_id, failure)
-            if "".join(progress.parts) != plan.text_before:
-                # The text starts over, from what was written before a pause (if any).
-                progress.parts = [plan.text_before] if plan.text_before else []
-                await writer.discard()
-                await writer.emit(EventType.RUN_RESTARTED, {"attempt": plan.attempt, "reason": str(failure),
-                                                    "text": plan.text_before})  # fmt: skip
             await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
+            continuing = await _start_from_saved_step(graph, writer, plan, progress, str(failure))
     raise AssertionError("unreachable")
+
+
+async def _start_from_saved_step(
+    graph: GraphSession, writer: EventWriter, plan: RunPlan, progress: _Progress, reason: str, announce: bool = False
+) -> bool:
+    """Rewind the reply's text to the last saved step; False if nothing was saved (start afresh)."""
+    saved = await saved_reply_text(graph)
+    text = saved if saved is not None else plan.text_before
+    if announce or "".join(progress.parts) != text:
+        progress.parts = [text] if text else []
+        await writer.discard()
+        await writer.emit(EventType.RUN_RESTARTED, {"attempt": plan.attempt, "reason": reason, "text": text})
+    return saved is not None
 
 
 async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused]) -> None:

@@ -56,7 +56,8 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
     pending = claim.pending
     return RunPlan(
         run_id=run.id, attempt=claim.attempt, restarted=claim.restarted, agent=node, user=user, turns=turns,
-        graph_thread=str(pending["graph_thread"]) if claim.resuming else f"{run.id}:{claim.attempt}",
+        # One graph thread for the whole run: every attempt goes on from its last saved step.
+        graph_thread=str(pending.get("graph_thread") or run.id),
         resume=pending.get("answer"), interrupt_id=pending.get("interrupt_id"),
         text_before=str(pending.get("text", "")),
     )  # fmt: skip

@@ -100,6 +100,8 @@ async def claim_attempt(session: AsyncSession, run_id: uuid.UUID) -> Claim | Non
         return None
     pending = dict(run.pending or {})
     resuming = run.status is RunStatus.QUEUED and "answer" in pending
+    # Still running: its worker died mid-attempt. (Read before the update below changes `run`.)
+    restarted = run.status is RunStatus.RUNNING
     attempt = run.attempts if resuming else run.attempts + 1
     claimed = await repository.transition(
         session, run.id, from_status=run.status, attempt=run.attempts,
@@ -107,7 +109,7 @@ async def claim_attempt(session: AsyncSession, run_id: uuid.UUID) -> Claim | Non
     )  # fmt: skip
     if not claimed:
         return None
-    return Claim(run, attempt, restarted=run.status is RunStatus.RUNNING, pending=pending if resuming else {})
+    return Claim(run, attempt, restarted=restarted, pending=pending if resuming else {})
 
 
 async def pause(session: AsyncSession, run_id: uuid.UUID, attempt: int, pending: dict[str, Any], hours: float) -> bool:

@@ -24,6 +24,7 @@ from app.memory.store import DatabaseMemory
 from app.models import Agent
 from app.providers import repository as providers
 from app.providers.service import provider_config
+from app.runs.effects import DatabaseEffects
 from app.tool_settings import repository as tool_rows
 from app.tool_settings import service as tool_settings
 from app.tool_settings.sandboxes import available_sandbox
@@ -102,6 +103,7 @@ def _tool_context(ctx: AppContext, user: UserTooling, run_id: uuid.UUID, emit: E
         user_id=user.owner_id, run_id=run_id, timezone=_zone(user.timezone), env=user.env,
         egress=egress_policy(ctx), memory=DatabaseMemory(ctx.db, user.owner_id), emit=emit,
         approve=_approve, ask=_ask, timeout_seconds=timeout, secrets=user.secrets,
+        effects=DatabaseEffects(ctx.db, run_id),
     )  # fmt: skip
 
 
@@ -117,20 +119,23 @@ def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uui
         needs_approval = spec.changes_things or enabled.ask_first
         if nested and (needs_approval or spec.name == "ask_user"):
             continue  # a sub-agent cannot pause the run for the user
+        once = acts_once(spec)
         for tool in spec.build(tool_ctx):
-            built.append(instrument(tool, tool_ctx, ask_first=needs_approval, parent=parent))
+            built.append(instrument(tool, tool_ctx, ask_first=needs_approval, parent=parent, once=once))
     for child in node.children:
         built.append(_subagent_tool(ctx, node, child, user, run_id, emit, parent))
     return built
 
 
-def may_pause(node: AgentNode) -> bool:
-    """Whether a tool of this agent can pause the run (only then are checkpoints needed)."""
-    for enabled in node.spec.tools:
-        spec = BY_NAME.get(enabled.name)
-        if enabled.ask_first or enabled.name == "ask_user" or (spec is not None and spec.changes_things):
-            return True
-    return False
+# Tools that only read: a repeat does no harm. Every other tool (and any admin's) acts once.
+READ_ONLY_TOOLS = frozenset({
+    "datetime_now", "web_search", "web_fetch", "python_exec", "memory_search", "memory_list", "ask_user",
+    "calendar_list_calendars", "calendar_list_events", "calendar_search_events", "calendar_show_event",
+})  # fmt: skip
+
+
+def acts_once(spec: ToolSpec) -> bool:
+    return spec.changes_things or spec.name not in READ_ONLY_TOOLS
 
 
 class SubagentArguments(BaseModel):
@@ -159,7 +164,8 @@ def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, us
     )  # fmt: skip
     # A sub-agent may take several tool calls: it gets five tool timeouts.
     tool_ctx = _tool_context(ctx, user, run_id, emit, ctx.settings.tool_timeout_seconds * 5)
-    return instrument(tool, tool_ctx, parent=parent)
+    # Its own steps are not replayed: a sub-agent's answer counts as one effect.
+    return instrument(tool, tool_ctx, parent=parent, once=True)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from app.context import AppContext
 from app.db import utcnow
-from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable
+from app.errors import Conflict, NotFound
 from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
 from app.runs import control, service, trace
@@ -127,8 +127,6 @@ async def answer(request: Request) -> Response:
         resumed = await control.answer(ctx, current_user(request).id, run.id, value)
     except Conflict as exc:
         return await _pause_error(request, run, str(exc), 409)
-    except QueueUnavailable:
-        return await _pause_error(request, run, QUEUE_DOWN_MESSAGE, 503)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
     view = await run_view(request, ctx, resumed)

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import QUEUE_DOWN_MESSAGE, Conflict, QueueUnavailable, ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.models import Thread
 from app.runs import control
 from app.runs import service as runs
@@ -135,8 +135,6 @@ async def post_message(request: Request) -> Response:
         return await _composer_error(request, form, exc.errors, 400)
     except Conflict as exc:
         return await _composer_error(request, form, {"content": str(exc)}, 409)
-    except QueueUnavailable:
-        return await _composer_error(request, form, {"content": QUEUE_DOWN_MESSAGE}, 503)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
     async with ctx.db.transaction() as session:

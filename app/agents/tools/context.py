@@ -47,6 +47,13 @@ class ToolEnvironment:
     search_results: int = 5
 
 
+class EffectLedger(Protocol):
+    """Side-effecting tool calls already made in this run, keyed by the model's tool call id."""
+
+    async def done(self, call_id: str) -> str | None: ...
+    async def record(self, call_id: str, tool: str, output: str) -> None: ...
+
+
 @dataclass
 class ToolContext:
     user_id: uuid.UUID
@@ -61,6 +68,7 @@ class ToolContext:
     timeout_seconds: float = 60.0
     # Values that must never appear in events or traces (passwords, keys).
     secrets: tuple[str, ...] = field(default_factory=tuple)
+    effects: EffectLedger | None = None
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

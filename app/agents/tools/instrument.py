@@ -11,9 +11,10 @@ import hashlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
+from pydantic import BaseModel, create_model
 
 from app.agents.tools.context import ToolContext, ToolFailure
 from app.events.types import EventType
@@ -59,12 +60,25 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, parent: str | None = None) -> BaseTool:
-    """The same tool, reporting its steps and asking for approval first when required."""
+def instrument(
+    tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, parent: str | None = None, once: bool = False
+) -> BaseTool:
+    """The same tool, reporting its steps and asking for approval first when required.
+
+    A tool that acts `once` (it changes something outside the run) is keyed by the model's
+    tool call id and its arguments: the same call made again — a run resumed after its
+    worker died replays its last step — returns the recorded output instead of acting twice.
+    """
     inner = _as_coroutine(tool)
+    ledger = ctx.effects if once else None
 
     async def call(**kwargs: Any) -> str:
+        tool_call_id = kwargs.pop(TOOL_CALL_ID, None)
         call_id = step_id(tool.name, kwargs)
+        # Providers may reuse ids ("call_0" on every turn): the arguments make the key unique.
+        effect = f"{tool_call_id}:{call_id}" if ledger is not None and tool_call_id else None
+        if effect and ledger and (recorded := await ledger.done(effect)) is not None:
+            return recorded
         step = {"call_id": call_id, "tool": tool.name, "parent": parent,
                 "summary": ctx.redact(summarize(tool.name, kwargs)),
                 "args": ctx.redact(preview(kwargs))}  # fmt: skip
@@ -76,14 +90,28 @@ def instrument(tool: BaseTool, ctx: ToolContext, *, ask_first: bool = False, par
         started = time.monotonic()
         status, output = await _run(inner, kwargs, ctx, tool.name)
         text = output if len(output) <= MAX_OUTPUT_CHARS else output[:MAX_OUTPUT_CHARS] + "\n[… output truncated]"
+        if effect and ledger:
+            await ledger.record(effect, tool.name, text)  # before the step shows as done
         duration = int((time.monotonic() - started) * 1000)
         await ctx.emit(EventType.TOOL_FINISHED, {**step, "status": status, "duration_ms": duration,
                                          "preview": ctx.redact(preview(text))})  # fmt: skip
         return text
 
+    schema = _with_call_id(tool.args_schema) if ledger is not None else tool.args_schema
     return StructuredTool.from_function(
-        coroutine=call, name=tool.name, description=tool.description, args_schema=tool.args_schema
+        coroutine=call, name=tool.name, description=tool.description, args_schema=schema
     )
+
+
+TOOL_CALL_ID = "tool_call_id"
+
+
+def _with_call_id(schema: Any) -> Any:
+    """The tool's arguments plus the call id LangChain injects (the model never sees it)."""
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return schema  # a JSON-schema tool (an admin's): keyed by nothing, acts as called
+    fields: Any = {TOOL_CALL_ID: (Annotated[str, InjectedToolCallId], ...)}
+    return create_model(schema.__name__, __base__=schema, **fields)
 
 
 def _as_coroutine(tool: BaseTool) -> Any:

@@ -1,4 +1,4 @@
-"""run admission: runs wait for their owner's turn before reaching the queue
+"""run admission and tool effects: runs wait for their owner's turn; side effects happen once
 
 Revision ID: 0004
 Revises: 0003
@@ -24,9 +24,22 @@ def upgrade() -> None:
         batch.create_index("ix_runs_owner_status", ["owner_id", "status"])
     # Runs queued before this revision were already handed to the queue.
     op.execute("UPDATE runs SET dispatched_at = created_at WHERE status IN ('queued', 'running', 'waiting')")
+    op.create_table(
+        "tool_effects",
+        sa.Column("run_id", sa.Uuid(), nullable=False),
+        sa.Column("call_id", sa.String(length=128), nullable=False),
+        sa.Column("tool", sa.String(length=100), nullable=False),
+        sa.Column("output", sa.Text(), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_tool_effects_run_id_runs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("run_id", "call_id", name=op.f("pk_tool_effects")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("tool_effects")
     with op.batch_alter_table("runs") as batch:
         batch.drop_index("ix_runs_owner_status")
         batch.drop_column("dispatched_at")
