@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest clean
+.PHONY: run test test-fast setup system-deps lint typecheck pytest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ pytest: setup system-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
+
+# The inner loop: the suite without `nova` processes or the browser (`live`, `browser` marks).
+# Add checks with `make lint typecheck test-fast`.
+test-fast: setup system-deps
+	NOVA_TESTS_NO_PROCESSES=1 $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -14,8 +14,7 @@ async def prepare_server(ctx: AppContext) -> list[str]:
     async with ctx.db.transaction() as session:
         seeded = await seed_system_providers(session, ctx.secretbox, settings)
         admin = await ensure_admin(session, settings.admin_email, password)
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
-    lines = ["", f"  Nova is starting at http://{host}:{settings.port}/login"]
+    lines = ["", f"  Nova is starting at {settings.public_url}/login"]
     if admin is not None:
         lines.append(f"  Admin account: {admin.email}")
         if admin.generated_password:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from app.context import AppContext, open_context
+from app.security.files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # imported when needed: `nova serve` checks its port before the heavy imports
+    from app.context import AppContext
 
 T = TypeVar("T")
 
@@ -22,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"nova: {exc}", file=sys.stderr)
         return 2
+    os.umask(PRIVATE_UMASK)  # the data directory and everything in it: 0700 and 0600
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         result: int = args.handler(settings, args)
@@ -67,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _with_context(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    from app.context import open_context
+
     async def run() -> T:
         ctx = open_context(settings)
         try:
@@ -86,24 +95,49 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    # Bound before anything else, so a taken port stops Nova at once (and before it prints
+    # a first-start admin password that would then be lost).
+    with _bind(settings.host, settings.port) as listener:
+        import uvicorn
 
-    from app.bootstrap import prepare_server
+        from app.bootstrap import prepare_server
 
-    _migrate(settings, args)
-    messages = _with_context(settings, prepare_server)
-    for line in messages:
-        print(line, flush=True)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        lifespan="on",
-    )
-    return 0
+        _migrate(settings, args)
+        messages = _with_context(settings, prepare_server)
+        for line in messages:
+            print(line, flush=True)
+        config = uvicorn.Config(
+            "app.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            proxy_headers=True,
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        server.run(sockets=[listener])
+    return 0 if server.started else 1
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket bound to Nova's address (uvicorn listens on it), or one line saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            reason = "it is already in use (is another Nova running?)"
+        else:
+            reason = exc.strerror or str(exc)
+        raise CommandError(
+            f"cannot listen on {address}: {reason}; set NOVA_PORT (or NOVA_HOST) to listen elsewhere"
+        ) from None
+    return listener
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -147,10 +181,12 @@ def _user_create(settings: Settings, args: argparse.Namespace) -> int:
 def _user_suspend(settings: Settings, args: argparse.Namespace) -> int:
     from app.accounts import service
     from app.errors import NotFound, ValidationFailed
+    from app.runs import control
 
     async def work(ctx: AppContext) -> None:
         async with ctx.db.transaction() as session:
-            await service.suspend_by_email(session, args.email)
+            user = await service.suspend_by_email(session, args.email)
+        await control.stop_all(ctx, user.id)
 
     try:
         _with_context(settings, work)
@@ -158,7 +194,7 @@ def _user_suspend(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"no user {args.email}") from None
     except ValidationFailed as exc:
         raise CommandError(str(exc)) from None
-    print(f"nova: suspended {args.email} and ended their sessions")
+    print(f"nova: suspended {args.email}, ended their sessions and stopped their runs")
     return 0
 
 

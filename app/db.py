@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.security.files import make_private_sqlite
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -66,17 +68,17 @@ class CreatedMixin:
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        _ensure_sqlite_dir(url)
+        _ensure_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def _ensure_sqlite_file(url: str) -> None:
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if ":///" in url and path and path != ":memory:":
+        make_private_sqlite(Path(path))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

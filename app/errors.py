@@ -11,6 +11,16 @@ class Conflict(Exception):
     """The request cannot be done in the current state."""
 
 
+class QueueUnavailable(Exception):
+    """The job could not be handed to a worker (Redis is down).
+
+    Its text may be Redis's own error message: log it, show people `QUEUE_DOWN_MESSAGE`.
+    """
+
+
+QUEUE_DOWN_MESSAGE = "Nova could not reach its job queue (Redis), so no reply was started."
+
+
 class ValidationFailed(Exception):
     """Input was refused; `errors` maps each field name to a message a person can act on."""
 

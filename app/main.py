@@ -21,7 +21,7 @@ from app.runs import lifecycle
 from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
-from app.web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.web.middleware import BodySizeLimitMiddleware, PublicURLMiddleware, SecurityHeadersMiddleware
 from app.worker import embedded_executor
 
 
@@ -58,16 +58,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 sweeper.cancel()
             await ctx.close()
 
+    authentication = NovaAuthBackend()
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
         Middleware(SecurityHeadersMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-        Middleware(CSRFMiddleware, secure=settings.secure_cookies),
-        Middleware(AuthenticationMiddleware, backend=NovaAuthBackend(), on_error=_auth_error),
+        Middleware(PublicURLMiddleware, public_url=settings.public_url),
+        Middleware(AuthenticationMiddleware, backend=authentication, on_error=_auth_error),
+        # After authentication: the token a form must carry depends on the session.
+        Middleware(CSRFMiddleware, public_url=settings.public_url, secure=settings.secure_cookies),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.state.reauthenticate = authentication.still_valid  # open streams re-check (web/sse.py)
+    return app

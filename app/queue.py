@@ -12,15 +12,12 @@ from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from redis.exceptions import RedisError
 
+from app.errors import QueueUnavailable
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "nova:queue"
-WAKE_CHANNEL = "nova:queue:wake"
 RUN_JOB = "runs.execute"
-
-
-class QueueUnavailable(Exception):
-    """The job could not be handed to a worker (Redis is down)."""
 
 
 def run_job_id(run_id: uuid.UUID, step: str | None = None) -> str:
@@ -49,8 +46,6 @@ class ArqJobQueue:
         try:
             pool = await self._get_pool()
             await pool.enqueue_job(RUN_JOB, str(run_id), _job_id=run_job_id(run_id, step))
-            # Workers sleep between polls; this wakes one at once (first-token latency).
-            await pool.publish(WAKE_CHANNEL, b"1")
         except (RedisError, OSError) as exc:
             raise QueueUnavailable(str(exc)) from exc
 

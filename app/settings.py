@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = Field(15, gt=0, validation_alias="NOVA_SSE_HEARTBEAT_SECONDS")
     sse_max_lifetime_seconds: float = Field(300, gt=0, validation_alias="NOVA_SSE_MAX_LIFETIME_SECONDS")
     sse_send_timeout_seconds: float = Field(10, gt=0, validation_alias="NOVA_SSE_SEND_TIMEOUT_SECONDS")
+    # How often an open stream re-checks the session or token it was opened with (revocation).
+    sse_reauth_seconds: float = Field(2, gt=0, validation_alias="NOVA_SSE_REAUTH_SECONDS")
 
     # Tools.
     searxng_url: str | None = Field(None, validation_alias=AliasChoices("SEARXNG_SERVER_URL", "SEARNGX_SERVER_URL"))

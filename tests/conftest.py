@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: both databases, the app, users, the scripted LLM provider."""
+"""Suite-wide fixtures: the databases, the app, live processes, users, the scripted LLM provider."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from typing import Any
 
 import pytest
 
+from app.db import Database
 from app.migrate import upgrade_to_head
 from app.settings import Settings
-from tests.fixtures.live import LiveNova, live_nova
+from tests.fixtures.live import LiveNova, live_nova, wipe
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
 from tests.fixtures.nova import Nova, nova_settings
 from tests.fixtures.postgres import fresh_database, postgres_server
 from tests.fixtures.redis import RedisServer
+
+LIVE_FIXTURES = {"live", "live_server", "scaled_live", "embedded_server", "scaled_server", "nova_app"}
+BROWSER_FIXTURES = {"browser", "page"}
 
 # Nova reads these from the environment; a developer's shell must not leak into tests.
 for _field in Settings.model_fields.values():
@@ -25,21 +29,60 @@ for _field in Settings.model_fields.values():
         os.environ.pop(str(_name), None)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`database_url` is SQLite, and also PostgreSQL for tests marked `both_databases`."""
+    if "database_url" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        dialects = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("database_url", dialects, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test using these fixtures is `live` or `browser` even if its module forgot to say so
+    (tests that call `start_live` or `nova_serve` themselves carry the mark explicitly)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & (LIVE_FIXTURES | BROWSER_FIXTURES):
+            item.add_marker(pytest.mark.live)  # every browser test drives a `nova serve`
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as server, fresh_database(server) as url:
+def postgres_server_url() -> Iterator[str]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    with fresh_database(postgres_server_url) as url:
         yield url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Each test that needs a database runs on SQLite and on PostgreSQL, migrated to head."""
+    """A database migrated to head: SQLite, or PostgreSQL too where the dialect matters.
+
+    Mark a test (or module) `both_databases` to run it on both; see pytest_generate_tests.
+    """
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'nova.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
     upgrade_to_head(url)
     return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The database alone, for tests of repositories and SQL; emptied afterwards."""
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await wipe(database)
+        await database.dispose()
 
 
 @pytest.fixture
@@ -72,17 +115,66 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     yield redis_server.url
 
 
+@pytest.fixture(scope="module")
+def live_settings() -> dict[str, str]:
+    """Settings for the module's shared live servers; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def embedded_server(
+    tmp_path_factory: pytest.TempPathFactory, live_settings: dict[str, str]
+) -> AsyncIterator[LiveNova]:
+    """One embedded `nova serve` (SQLite, jobs in-process) shared by the tests of a module."""
+    async with live_nova("embedded", tmp_path_factory.mktemp("embedded"), **live_settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def scaled_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str, live_settings: dict[str, str]
+) -> AsyncIterator[LiveNova]:
+    """One scaled `nova serve` + `nova worker` shared by the tests of a module, on a PostgreSQL
+    database and a Redis of its own (tests that stop the suite's Redis cannot disturb it)."""
+    redis = RedisServer().start()
+    try:
+        with fresh_database(postgres_server_url) as database:
+            async with live_nova("scaled", tmp_path_factory.mktemp("scaled"), postgres_url=database,
+                                 redis_url=redis.url, **live_settings) as server:  # fmt: skip
+                yield server
+    finally:
+        redis.cleanup()
+
+
 @pytest.fixture(params=["embedded", "scaled"])
-async def live(request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM) -> AsyncIterator[LiveNova]:
-    """Nova as processes, seeded with a user, token, provider and agent; both modes."""
-    async with start_live(request, request.param, tmp_path) as nova:
-        await nova.seed(llm.base_url)
-        yield nova
+def live_server(request: pytest.FixtureRequest) -> LiveNova:
+    return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def live(live_server: LiveNova, llm: ScriptedLLM) -> AsyncIterator[LiveNova]:
+    """Nova as processes, in both modes, as a user of this test's own (token, provider, agent).
+
+    The processes are shared by the module: a test that kills them, changes their settings
+    or stops Redis starts its own with `start_live`.
+    """
+    view = await live_server.as_new_user(llm.base_url)
+    yield view
+    await view.settle()  # no run of this test may take the next test's scripted replies
+
+
+@pytest.fixture
+async def scaled_live(scaled_server: LiveNova, llm: ScriptedLLM) -> AsyncIterator[LiveNova]:
+    """The module's scaled Nova only (for tests about arq and Redis), as a user of its own."""
+    view = await scaled_server.as_new_user(llm.base_url)
+    yield view
+    await view.settle()
 
 
 def start_live(
     request: pytest.FixtureRequest, mode: str, tmp_path: Path, **settings: Any
 ) -> AbstractAsyncContextManager[LiveNova]:
+    """Nova as processes of this test's own (seed a user with `live.seed`)."""
     if mode == "scaled":
         settings.update(
             postgres_url=request.getfixturevalue("postgres_url"),
@@ -105,4 +197,5 @@ def llm(llm_server: ScriptedLLM) -> Iterator[ScriptedLLM]:
     llm_server.replies.clear()
     llm_server.requests.clear()
     llm_server.api_key = None
+    llm_server.respond = None
     yield llm_server

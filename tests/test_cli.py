@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+import socket
+import stat
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.fixtures.nova import csrf_in
 from tests.fixtures.server import ROOT, nova_command, nova_env, nova_serve
+
+pytestmark = pytest.mark.live
 
 
 def run_nova(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -19,11 +26,8 @@ def run_nova(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -
 
 
 def login(client: httpx.Client, email: str, password: str) -> httpx.Response:
-    client.get("/login")
-    return client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": client.cookies["nova_csrf"]},
-    )
+    token = csrf_in(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 def test_serve_prints_credentials_and_accepts_a_real_login(tmp_path: Path) -> None:
@@ -103,3 +107,36 @@ def test_worker_refuses_to_start_without_redis(tmp_path: Path) -> None:
     result = run_nova(tmp_path, "worker")
     assert result.returncode == 1
     assert "REDIS_URL" in result.stderr
+
+
+def test_serve_on_a_taken_port_fails_at_once_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run_nova(tmp_path, "serve", NOVA_PORT=str(port))
+        elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "NOVA_PORT" in lines[0] and "in use" in lines[0]
+    assert "Admin password" not in result.stdout  # a first start's password is not printed, then lost
+    assert not (tmp_path / "nova.db").exists()  # it stopped before migrating
+    assert elapsed < 30
+
+
+def test_data_directory_and_everything_in_it_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # as an older Nova left it
+    data.chmod(0o755)
+    for args in (("migrate",), ("user", "create", "ops@example.com")):
+        result = subprocess.run(
+            nova_command(*args), cwd=ROOT, env=nova_env(data), capture_output=True, text=True,
+            timeout=120, check=False, umask=0o022,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert {path.name for path in data.iterdir()} >= {"nova.db", "secret.key", "encryption.key"}
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for path in data.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

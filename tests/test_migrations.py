@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 import app.models  # noqa: F401
 from app.db import Base, make_engine
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 async def test_migrated_schema_matches_models(database_url: str) -> None:

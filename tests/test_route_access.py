@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from starlette.routing import Route
 
@@ -18,7 +19,7 @@ from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova, csrf_for
 
 PUBLIC = {
-    "home", "health:check", "accounts:login", "accounts:login_submit",
+    "home", "health:check", "health:ready", "accounts:login", "accounts:login_submit",
     "accounts:register", "accounts:register_submit",
 }  # fmt: skip
 ADMIN_ONLY_PREFIX = "admin:"
@@ -74,6 +75,7 @@ async def row_count(nova: Nova) -> int:
     return total
 
 
+@pytest.mark.both_databases
 async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None:
     owner = await nova.create_user("owner@example.com", role=Role.ADMIN)
     stranger = await nova.create_user("stranger@example.com")

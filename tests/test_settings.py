@@ -53,3 +53,28 @@ def test_every_setting_is_documented_in_env_example() -> None:
         alias = spec.validation_alias
         names.update([alias] if isinstance(alias, str) else [str(c) for c in alias.choices])  # type: ignore[union-attr]
     assert names - documented == set()
+
+
+def test_public_url_defaults_to_where_nova_listens() -> None:
+    assert load_settings(_env_file=None).public_url == "http://127.0.0.1:8000"
+    listening_everywhere = load_settings(_env_file=None, NOVA_HOST="0.0.0.0", NOVA_PORT="9000")
+    assert listening_everywhere.public_url == "http://127.0.0.1:9000"
+    assert load_settings(_env_file=None, NOVA_PUBLIC_URL="https://Nova.Example.org/").public_url == (
+        "https://nova.example.org"
+    )
+
+
+def test_allowed_hosts_default_to_the_public_host_and_loopback() -> None:
+    settings = load_settings(_env_file=None, NOVA_PUBLIC_URL="https://nova.example.org")
+    assert settings.trusted_hosts == ["nova.example.org", "127.0.0.1", "localhost", "::1"]
+    assert "*" not in load_settings(_env_file=None).trusted_hosts
+    assert load_settings(_env_file=None, ALLOWED_HOSTS="nova.lan").trusted_hosts == ["nova.lan"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["nova.example.org", "ftp://nova.example.org", "https://nova.example.org/nova", "http://[::1", "http://h:99999"],
+)
+def test_public_url_must_be_an_origin(value: str) -> None:
+    with pytest.raises(SettingsError, match="NOVA_PUBLIC_URL"):
+        load_settings(_env_file=None, NOVA_PUBLIC_URL=value)

@@ -8,17 +8,23 @@ from starlette.requests import HTTPConnection
 
 from app.accounts import service
 from app.models import User
+from app.settings import Settings
 from app.tokens import service as token_service
 from app.web.auth import CurrentUser
+from app.web.csrf import host_cookie
 from app.web.deps import app_context
 from app.web.paths import is_api_path
 
 SESSION_COOKIE = "nova_session"
-UNAUTHENTICATED_PATHS = ("/static/", "/healthz")
+UNAUTHENTICATED_PATHS = ("/static/", "/healthz", "/readyz")
 
 
 def session_signer(secret_key: str) -> Signer:
     return Signer(secret_key, salt="nova.session")
+
+
+def session_cookie(settings: Settings) -> str:
+    return host_cookie(SESSION_COOKIE, secure=settings.secure_cookies)
 
 
 class NovaAuthBackend(AuthenticationBackend):
@@ -29,6 +35,12 @@ class NovaAuthBackend(AuthenticationBackend):
         if is_api_path(path):
             return await self._from_bearer(conn)
         return await self._from_cookie(conn)
+
+    async def still_valid(self, conn: HTTPConnection) -> bool:
+        """Whether the cookie or token `conn` was let in with still signs in the same user
+        (open streams ask: a suspension, a revoked token or a new password ends them)."""
+        found = await self.authenticate(conn)
+        return found is not None and found[1].identity == conn.user.identity
 
     async def _from_bearer(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         scheme, _, secret = conn.headers.get("authorization", "").partition(" ")
@@ -42,10 +54,10 @@ class NovaAuthBackend(AuthenticationBackend):
         return _credentials(user), _current_user(user, token_scope=token.scope.value)
 
     async def _from_cookie(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        cookie = conn.cookies.get(SESSION_COOKIE)
+        ctx = app_context(conn)
+        cookie = conn.cookies.get(session_cookie(ctx.settings))
         if not cookie:
             return None
-        ctx = app_context(conn)
         try:
             token = session_signer(ctx.keys.secret_key).unsign(cookie).decode()
         except BadSignature:

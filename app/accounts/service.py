@@ -65,6 +65,11 @@ async def start_session(session: AsyncSession, user: User, *, days: int, ip: str
     return token
 
 
+def session_id(token: str) -> str:
+    """The stored id of the session whose cookie holds `token`."""
+    return token_hash(token)
+
+
 async def session_user(session: AsyncSession, token: str) -> tuple[UserSession, User] | None:
     return await repository.get_live_session(session, token_hash(token), utcnow())
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.accounts import service
-from app.accounts.authentication import SESSION_COOKIE, session_signer
+from app.accounts.authentication import session_cookie, session_signer
 from app.errors import ValidationFailed
 from app.models import User
+from app.security.ratelimit import LoginAttempt, LoginThrottle
 from app.web.auth import current_user, login_required
+from app.web.csrf import bind_to_session
 from app.web.deps import app_context
 from app.web.forms import FormRejected, read_form, safe_next
 from app.web.htmx import redirect
@@ -32,27 +36,26 @@ async def login(request: Request) -> Response:
         kept = {"email": exc.form.get("email", ""), "next": exc.form.get("next", "")}
         return render(request, "accounts/login.html", {"form": kept, "errors": exc.errors}, status_code=400)
     email = service.normalise_email(form.get("email", ""))
-    ip = request.client.host if request.client else "unknown"
-    keys = (f"account:{email}", f"ip:{ip}")
-    limits = (ctx.settings.login_attempts_per_account, ctx.settings.login_attempts_per_ip)
+    attempt = LoginAttempt(email, request.client.host if request.client else "unknown")
+    throttle = LoginThrottle(ctx.login_limiter, ctx.settings)
     context = {"form": {"email": email, "next": form.get("next", "")}, "errors": {}}
 
-    for key, limit in zip(keys, limits, strict=True):
-        if await ctx.login_limiter.is_blocked(key, limit):
-            context["errors"] = {"form": "Too many failed attempts. Wait a few minutes."}
-            return render(request, "accounts/login.html", context, status_code=429)
+    if (wait := math.ceil(await throttle.wait_seconds(attempt))) > 0:
+        context["errors"] = {"form": f"Too many failed attempts. Try again in {_duration(wait)}."}
+        refused = render(request, "accounts/login.html", context, status_code=429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
 
     async with ctx.db.transaction() as session:
         user = await service.authenticate(session, email, form.get("password", ""))
         if user is not None:
             token = await _start_session(request, session, user)
     if user is None:
-        for key in keys:
-            await ctx.login_limiter.record_failure(key)
+        await throttle.failed(attempt)
         context["errors"] = {"form": "Wrong email or password, or the account is suspended."}
         return render(request, "accounts/login.html", context, status_code=400)
 
-    await ctx.login_limiter.reset(keys[0])
+    await throttle.succeeded(attempt)
     target = safe_next(form.get("next"), str(request.url_for("threads:list")))
     response = redirect(request, target)
     _set_session_cookie(request, response, token)
@@ -65,7 +68,8 @@ async def logout(request: Request) -> Response:
         async with app_context(request).db.transaction() as session:
             await service.end_session(session, current_user(request).session_id or "")
     response = redirect(request, str(request.url_for("accounts:login")))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    settings = app_context(request).settings
+    response.delete_cookie(session_cookie(settings), path="/", secure=settings.secure_cookies)
     return response
 
 
@@ -116,6 +120,7 @@ async def change_password(request: Request) -> Response:
             token = await _start_session(request, session, user)
     except ValidationFailed as exc:
         return render(request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400)
+    bind_to_session(request, service.session_id(token))  # the page's forms belong to the new session
     response = render(request, "accounts/account.html", {"form": {}, "errors": {}, "saved": True})
     _set_session_cookie(request, response, token)
     return response
@@ -134,7 +139,7 @@ async def _start_session(request: Request, session: AsyncSession, user: User) ->
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     settings = app_context(request).settings
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie(settings),
         session_signer(app_context(request).keys.secret_key).sign(token).decode(),
         max_age=settings.session_days * 86400,
         httponly=True,
@@ -142,6 +147,12 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
         secure=settings.secure_cookies,
         path="/",
     )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 routes = [

@@ -13,10 +13,12 @@ from app.accounts import repository as accounts_repo
 from app.accounts import service as accounts
 from app.errors import ValidationFailed
 from app.models import Role
+from app.runs import control
 from app.web.auth import admin_required, current_user
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import redirect
+from app.web.params import parse_number
 from app.web.templates import render
 
 
@@ -46,11 +48,14 @@ async def create_user(request: Request) -> Response:
 
 async def _set_active(request: Request, active: bool) -> Response:
     user_id: uuid.UUID = request.path_params["user_id"]
+    ctx = app_context(request)
     try:
-        async with app_context(request).db.transaction() as session:
+        async with ctx.db.transaction() as session:
             await accounts.set_active(session, user_id, active)
     except ValidationFailed as exc:
         return await _users_page(request, 400, errors=exc.errors)
+    if not active:
+        await control.stop_all(ctx, user_id)  # their open streams end at their next re-check
     return redirect(request, str(request.url_for("admin:users")))
 
 
@@ -81,7 +86,7 @@ async def create_invite(request: Request) -> Response:
     form = await read_form(request)
     days_text = form.get("days", "7").strip()
     try:
-        days = int(days_text) if days_text.isdigit() else 0
+        days = parse_number(days_text or "0", "days", maximum=365)
         async with app_context(request).db.transaction() as session:
             invite = await accounts.create_invite(session, current_user(request).id, days)
     except ValidationFailed as exc:

@@ -109,7 +109,7 @@ async def run_events(request: Request) -> Response:
     opened = await open_run_stream(ctx, current_user(request).id, request.path_params["run_id"], resume_after(request))
     if opened.events is None:
         return Response(status_code=204)
-    return sse_response(_json_frames(str(opened.run.id), opened.events), ctx.settings)
+    return sse_response(request, _json_frames(str(opened.run.id), opened.events), ctx.settings)
 
 
 async def _json_frames(run_id: str, events: AsyncIterator[RunEvent]) -> AsyncIterator[ServerSentEvent]:

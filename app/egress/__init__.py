@@ -1,4 +1,7 @@
-"""The egress guard: the only outbound HTTP path for requests a tool makes for a user."""
+"""The egress guard: the only outbound HTTP path for requests a tool or a user's provider makes.
+
+`fetch` serves the tools; `transport` gives the LLM SDKs httpx transports with the same checks.
+"""
 
 from app.egress.client import EgressResponse, check_url, fetch
 from app.egress.errors import EgressError, EgressRefused

@@ -11,7 +11,6 @@ import codecs
 import functools
 import json as jsonlib
 import logging
-import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,13 +21,8 @@ import certifi
 import httpx
 
 from app.egress.errors import EgressError, EgressRefused
-from app.egress.policy import (
-    EgressPolicy,
-    IPAddress,
-    check_address,
-    check_host,
-    parse_ip_literal,
-)
+from app.egress.policy import EgressPolicy, IPAddress, parse_ip_literal
+from app.egress.resolver import resolve_checked
 
 __all__ = ["EgressError", "EgressRefused", "EgressResponse", "fetch"]
 
@@ -150,30 +144,7 @@ def _parse_url(url: str) -> httpx.URL:
 
 
 async def _resolve(target: httpx.URL, policy: EgressPolicy) -> list[IPAddress]:
-    """Every address the host has, each of them checked: one bad answer refuses the request."""
-    host = target.raw_host.decode("ascii")
-    literal = parse_ip_literal(host)
-    if literal is not None:
-        check_address(literal, host, policy)
-        return [literal]
-    check_host(host, policy)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise EgressError(f"Could not find the address of {host}") from exc
-    addresses: list[IPAddress] = []
-    for family, _, _, _, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        ip = parse_ip_literal(str(sockaddr[0]))
-        if ip is not None and ip not in addresses:
-            addresses.append(ip)
-    if not addresses:
-        raise EgressError(f"Could not find the address of {host}")
-    for ip in addresses:
-        check_address(ip, host, policy)
-    return addresses
+    return await resolve_checked(target.raw_host.decode("ascii"), target.port, policy)
 
 
 async def _open(

@@ -14,6 +14,7 @@ from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import redirect
+from app.web.params import query_text
 from app.web.templates import render
 
 
@@ -24,7 +25,7 @@ def _memory_id(request: Request) -> uuid.UUID:
 
 @login_required
 async def memory_page(request: Request) -> Response:
-    query = request.query_params.get("q", "").strip()
+    query = query_text(request, "q")
     async with app_context(request).db.transaction() as session:
         user_id = current_user(request).id
         memories = await (service.search(session, user_id, query, 50) if query else service.recent(session, user_id))

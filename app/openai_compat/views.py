@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,12 +29,19 @@ from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.errors import openai_error
 from app.web.json import json_body
+from app.web.sse import sse_response
 
 THREAD_HEADER = "X-Nova-Thread-Id"
 WAITING_MESSAGE = (
     "The agent is waiting for your answer (a question or an approval): answer it in the thread "
     "or with POST /api/v1/runs/{id}/answer."
 )
+# Official openai clients do not reconnect, so a stream cut at NOVA_SSE_MAX_LIFETIME_SECONDS says why.
+LIFETIME_MESSAGE = (
+    "The reply outlasted this connection's time limit and the stream was closed; "
+    f"the thread ({THREAD_HEADER}) has the full answer."
+)
+REVOKED_MESSAGE = "This API token was revoked or its user suspended; the stream was closed."
 
 
 @login_required
@@ -67,10 +74,11 @@ async def chat_completions(request: Request) -> Response:
     headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": run_id}
     events = ctx.events.follow(run_id)
     if chat.stream:
-        return EventSourceResponse(
-            _stream_chunks(run_id, chat, events), headers=headers | {"X-Accel-Buffering": "no"},
-            ping=ctx.settings.sse_heartbeat_seconds,
-            send_timeout=ctx.settings.sse_send_timeout_seconds,
+        frames = _stream_chunks(run_id, chat, events)
+        return sse_response(
+            request, frames, ctx.settings, headers=headers,
+            farewell=_farewell(LIFETIME_MESSAGE, "stream_lifetime_exceeded"),
+            revoked=_farewell(REVOKED_MESSAGE, "credentials_revoked"),
         )  # fmt: skip
     return await _wait_for_completion(run_id, chat, events, headers)
 
@@ -121,8 +129,14 @@ async def _stream_chunks(
     yield ServerSentEvent("[DONE]")
 
 
-def _error_body(message: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "server_error", "param": None, "code": "run_failed"}}
+def _error_body(message: str, code: str = "run_failed") -> dict[str, Any]:
+    return {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
+
+
+def _farewell(message: str, code: str) -> list[ServerSentEvent]:
+    """How a stream cut short (lifetime, revoked credentials) ends: an OpenAI-shaped error, then [DONE]."""
+    error = _error_body(message, code=code)
+    return [ServerSentEvent(json.dumps(error, separators=(",", ":"))), ServerSentEvent("[DONE]")]
 
 
 async def _wait_for_completion(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import httpx
 
+from app.agents.errors import PROVIDER_ADDRESS_REFUSED
 from app.agents.llm import ProviderConfig
+from app.egress import EgressRefused
+from app.egress.transport import GuardedAsyncTransport
 
 TIMEOUT_SECONDS = 10.0
 MAX_MODELS_SHOWN = 50
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,11 +30,15 @@ async def check_connection(config: ProviderConfig) -> ConnectionResult:
     url = f"{config.base_url}/api/tags" if ollama else f"{config.base_url}/models"
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+        async with _client(config) as client:
             response = await client.get(url, headers=headers)
+    except EgressRefused as exc:
+        # Refused before any connection, so the answer is the same whether a port is open or not.
+        log.info("Provider test refused: %s", exc)
+        return ConnectionResult(False, PROVIDER_ADDRESS_REFUSED)
     except httpx.TimeoutException:
         return ConnectionResult(False, f"No answer from {config.base_url} within 10 seconds.")
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL):
         return ConnectionResult(False, f"The provider is unreachable at {config.base_url}.")
     if response.status_code in (401, 403):
         return ConnectionResult(False, "The provider rejected the API key.")
@@ -39,6 +49,14 @@ async def check_connection(config: ProviderConfig) -> ConnectionResult:
     except (ValueError, TypeError, KeyError):
         return ConnectionResult(False, "The provider answered, but not with a model list.")
     return ConnectionResult(True, f"Connected: {len(models)} models available.", models)
+
+
+def _client(config: ProviderConfig) -> httpx.AsyncClient:
+    if config.egress is None:
+        return httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+    # A pool of its own, closed with the client: the test should not keep connections open.
+    transport = GuardedAsyncTransport(config.egress)
+    return httpx.AsyncClient(transport=transport, trust_env=False, timeout=TIMEOUT_SECONDS)
 
 
 def _model_names(payload: dict[str, list[dict[str, str]]], ollama: bool) -> list[str]:

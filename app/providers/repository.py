@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Provider
+from app.models import Agent, Provider, Run, RunStatus
 
 
 def _visible_to(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -38,3 +38,16 @@ async def get_system(session: AsyncSession, provider_id: uuid.UUID) -> Provider 
 async def get_by_name(session: AsyncSession, owner_id: uuid.UUID | None, name: str) -> Provider | None:
     owner = Provider.owner_id.is_(None) if owner_id is None else Provider.owner_id == owner_id
     return await session.scalar(select(Provider).where(owner, Provider.name == name))
+
+
+async def active_run_ids(session: AsyncSession, provider_id: uuid.UUID) -> Sequence[uuid.UUID]:
+    """Queued, running or paused runs of agents that use the provider."""
+    query = (
+        select(Run.id)
+        .join(Agent, Agent.id == Run.agent_id)
+        .where(
+            Agent.provider_id == provider_id,
+            Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]),
+        )
+    )
+    return (await session.scalars(query)).all()

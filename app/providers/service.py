@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.llm import ProviderConfig
+from app.egress import EgressPolicy
 from app.errors import NotFound, require
 from app.models import Provider, ProviderKind
 from app.providers import repository
 from app.security.secretbox import SecretBox, mask_secret
+from app.urls import parse_http_url
 
 DEFAULT_BASE_URLS = {
     ProviderKind.OPENAI: "https://api.openai.com/v1",
@@ -98,12 +99,22 @@ async def update_provider(session: AsyncSession, box: SecretBox, provider: Provi
     return provider
 
 
-async def delete_provider(session: AsyncSession, provider: Provider) -> None:
+async def delete_provider(session: AsyncSession, provider: Provider) -> Sequence[uuid.UUID]:
+    """Delete it; returns the active runs whose agent used it, for the caller to stop after
+    the commit (its agents then have no provider, so none of those runs can call it again)."""
+    using = await repository.active_run_ids(session, provider.id)
     await session.delete(provider)
+    return using
 
 
-def provider_config(provider: Provider, box: SecretBox, model: str | None = None) -> ProviderConfig:
-    """What the LLM factory needs, with the key decrypted just for this use."""
+def provider_config(
+    provider: Provider, box: SecretBox, model: str | None = None, *, allowlist: Sequence[str]
+) -> ProviderConfig:
+    """What the LLM factory needs, with the key decrypted just for this use.
+
+    A user's own provider goes through the egress guard (only the public internet and the
+    admin's `allowlist`); a system provider was set up by an admin and is trusted.
+    """
     key = box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
     return ProviderConfig(
         kind=provider.kind.value,
@@ -111,6 +122,7 @@ def provider_config(provider: Provider, box: SecretBox, model: str | None = None
         api_key=key,
         model=model or provider.default_model,
         max_context_tokens=provider.max_context_tokens,
+        egress=None if provider.is_system else EgressPolicy(allow=tuple(allowlist)),
     )
 
 
@@ -141,15 +153,16 @@ async def _validate(
     if kind is None:
         errors["kind"] = "Choose a provider type."
     url = data.base_url or (DEFAULT_BASE_URLS[kind] if kind else "")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parse_http_url(url) is None:
         errors["base_url"] = "Enter the server's address, like http://192.168.1.10:11434."
     needs_key = kind in KEY_REQUIRED and not (existing and existing.api_key_encrypted)
     if needs_key and not data.api_key:
         errors["api_key"] = "This provider needs an API key."
     if not data.default_model or len(data.default_model) > 200:
         errors["default_model"] = "Name the model to use by default, like gpt-4o-mini."
-    tokens = int(data.max_context_tokens) if data.max_context_tokens.isdigit() else 0
+    text = data.max_context_tokens
+    # ASCII digits only: "²".isdigit() is true, and int() fails on it or on thousands of digits.
+    tokens = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
     if not 256 <= tokens <= 10_000_000:
         errors["max_context_tokens"] = "Enter a whole number of tokens between 256 and 10000000."
     require(errors)

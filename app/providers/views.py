@@ -92,6 +92,8 @@ async def update_provider(request: Request) -> Response:
             provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
             await service.update_provider(session, ctx.secretbox, provider, ProviderInput.from_form(form))
     except ValidationFailed as exc:
+        async with ctx.db.transaction() as session:  # the rolled-back row cannot be read any more
+            provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
         context = _form_context({**form, "api_key": ""}, exc.errors, provider)
         return render(request, "providers/form.html", context, status_code=400)
     return redirect(request, str(request.url_for("providers:list")))
@@ -99,10 +101,14 @@ async def update_provider(request: Request) -> Response:
 
 @login_required
 async def delete_provider(request: Request) -> Response:
-    user = current_user(request)
-    async with app_context(request).db.transaction() as session:
+    user, ctx = current_user(request), app_context(request)
+    async with ctx.db.transaction() as session:
         provider = await service.get_manageable(session, user.id, user.is_admin, _provider_id(request))
-        await service.delete_provider(session, provider)
+        using = await service.delete_provider(session, provider)
+    # A running one stops within a second; a queued or paused one fails when it next starts,
+    # as its agent has no provider now. (`runs` imports providers, so not the other way.)
+    for run_id in using:
+        await ctx.events.request_cancel(str(run_id))
     return redirect(request, str(request.url_for("providers:list")))
 
 
@@ -111,7 +117,7 @@ async def test_provider(request: Request) -> Response:
     ctx = app_context(request)
     async with ctx.db.transaction() as session:
         provider = await service.get_usable(session, current_user(request).id, _provider_id(request))
-        config = service.provider_config(provider, ctx.secretbox)
+        config = service.provider_config(provider, ctx.secretbox, allowlist=ctx.settings.egress_allowlist)
     result = await check_connection(config)
     context = {"result": result, "provider": provider}
     return render(request, "providers/connection.html", context, fragment="providers/_connection.html")

@@ -3,7 +3,8 @@
 A run is handed to the queue only after the transaction that created it committed (a
 worker must find it); if the queue is down, the commit is undone by a second transaction
 and the caller gets QueueUnavailable (503). New runs go through app/runs/admission.py
-(each user's turn). Stop and answer are shared by the browser and the JSON API.
+(each user's turn). Stop and answer are shared by the browser and the JSON API; `stop_all` ends a
+suspended user's runs.
 """
 
 from __future__ import annotations
@@ -52,3 +53,20 @@ async def stop(ctx: AppContext, owner_id: uuid.UUID, run_id: uuid.UUID) -> Run:
         await ctx.events.request_cancel(str(run_id))
     async with ctx.db.transaction() as session:
         return await service.get_run(session, owner_id, run_id)
+
+
+async def stop_all(ctx: AppContext, owner_id: uuid.UUID) -> None:
+    """Stop every active run of a user who was just suspended (call after that commit).
+
+    The idle ones end together in one transaction, so that ending one does not hand the
+    owner's next waiting run to the queue; running ones are told to stop (a worker checks
+    every 0.2 s). One the queue hands to a worker meanwhile is told to stop too.
+    """
+    async with ctx.db.transaction() as session:
+        runs = await service.active_runs_of(session, owner_id)
+        ended = {run.id for run in runs if await service.cancel_idle(session, run)}
+    for run in runs:
+        if run.id in ended:
+            await lifecycle.emit_terminal(ctx, run.id)
+        else:
+            await ctx.events.request_cancel(str(run.id))

@@ -29,6 +29,15 @@ async def active_for_thread(session: AsyncSession, thread_id: uuid.UUID) -> Run 
     return await session.scalar(query)
 
 
+async def active_of_owner(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[Run]:
+    """The owner's queued, running and paused runs, oldest first."""
+    query = select(Run).where(
+        Run.owner_id == owner_id,
+        Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]),
+    )
+    return (await session.scalars(query.order_by(Run.created_at, Run.id))).all()
+
+
 async def with_status(session: AsyncSession, statuses: Sequence[RunStatus]) -> Sequence[Run]:
     return (await session.scalars(select(Run).where(Run.status.in_(statuses)))).all()
 

@@ -40,6 +40,10 @@ async def active_run(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:
     return await repository.active_for_thread(session, thread_id)
 
 
+async def active_runs_of(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[Run]:
+    return await repository.active_of_owner(session, owner_id)
+
+
 async def start_run(
     session: AsyncSession,
     owner_id: uuid.UUID,

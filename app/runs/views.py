@@ -38,7 +38,7 @@ async def stream(request: Request) -> Response:
     )  # fmt: skip
     if opened.events is None:
         return Response(status_code=204)  # tells EventSource not to reconnect
-    return sse_response(_html_frames(request, ctx, opened.run, opened.events), ctx.settings)
+    return sse_response(request, _html_frames(request, ctx, opened.run, opened.events), ctx.settings)
 
 
 async def _html_frames(

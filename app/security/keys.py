@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from app.security.files import make_private_dir
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def load_keys(settings: Settings) -> Keys:
 def _read_or_create(path: Path, fresh_value: str) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     # Create with 0600 so the key never exists world-readable, not even briefly.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

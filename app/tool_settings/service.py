@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from app.sandbox import Sandbox
 from app.security.secretbox import SecretBox, mask_secret
 from app.settings import Settings
 from app.tool_settings import repository
+from app.urls import parse_http_url
 
 SECRET_FIELDS = {"password"}
 GROUP_FIELDS = {"calendar": ("url", "username", "password"), "web_search": ("url",)}
@@ -61,8 +61,7 @@ async def save_group(session: AsyncSession, box: SecretBox, owner_id: uuid.UUID,
 
 def _validate(group: str, values: dict[str, str]) -> None:
     errors: dict[str, str] = {}
-    url = urlsplit(values.get("url", ""))
-    if url.scheme not in ("http", "https") or not url.hostname:
+    if parse_http_url(values.get("url", "")) is None:
         errors[f"{group}.url"] = "Enter the server's http(s) address."
     if group == "calendar":
         if not values.get("username"):
@@ -75,7 +74,7 @@ def _validate(group: str, values: dict[str, str]) -> None:
 def set_timezone(user: User, name: str) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValidationFailed({"timezone": "Choose a timezone like Europe/Paris."}) from None
     if name not in available_timezones() and name != "UTC":
         raise ValidationFailed({"timezone": "Choose a timezone like Europe/Paris."})

@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.authentication import BaseUser
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.web.errors import is_api_request, problem
 from app.web.htmx import is_htmx
 
 View = Callable[[Request], Awaitable[Response]]
+# Whether a connection's credentials still sign in the user they signed in at first.
+CredentialCheck = Callable[[HTTPConnection], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ def current_user(request: Request) -> CurrentUser:
     user = request.user
     assert isinstance(user, CurrentUser), "view is missing @login_required"
     return user
+
+
+async def still_authenticated(conn: HTTPConnection) -> bool:
+    """Re-check the session cookie or API token `conn` came with (one short transaction).
+
+    The check is the app's authentication backend, which create_app hands over as
+    `app.state.reauthenticate`: plumbing cannot name the accounts feature.
+    """
+    check: CredentialCheck = conn.app.state.reauthenticate
+    return await check(conn)
 
 
 def login_required(view: View) -> View:

@@ -1,4 +1,4 @@
-"""Map errors to responses: an HTML page for people, application/problem+json for the API."""
+"""Map errors to responses: an HTML page for people, a toast for htmx, problem+json for the API."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, ValidationFailed
+from app.web.htmx import is_htmx
 from app.web.paths import is_api_path
 from app.web.templates import render
 
 log = logging.getLogger(__name__)
+
+NOTHING_HERE = "There is nothing here."
+# An htmx request acts on something the page shows, so a 404 means it went away meanwhile.
+GONE = "This is no longer there; it may have been deleted elsewhere. Reload the page to see what is."
 
 
 def is_api_request(request: Request) -> bool:
@@ -27,14 +32,19 @@ def problem(
     *,
     request: Request | None = None,
     extra: dict[str, Any] | None = None,
+    code: str | None = None,
+    toast_text: str | None = None,
 ) -> Response:
     """An error answer: problem+json for the API (or no request), an HTML page otherwise.
 
-    The OpenAI-compatible routes (/v1) answer in OpenAI's error shape, as its clients expect.
+    The OpenAI-compatible routes (/v1) answer in OpenAI's error shape (with `code`), as its
+    clients expect. An htmx request gets a toast saying `toast_text`, or else `detail`.
     """
     if request is not None and request.url.path.startswith(OPENAI_PREFIX):
-        return openai_error(status, detail)
+        return openai_error(status, detail, code)
     if request is not None and not is_api_request(request):
+        if is_htmx(request):
+            return toast(request, toast_text or detail)
         template = "errors/404.html" if status == 404 else "errors/error.html"
         context = {"status": status, "title": _reason(status), "detail": detail}
         return render(request, template, context, status_code=status)
@@ -45,6 +55,18 @@ def problem(
 OPENAI_PREFIX = "/v1/"
 OPENAI_ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
                       409: "conflict_error", 429: "rate_limit_error"}  # fmt: skip
+
+
+def toast(request: Request, message: str) -> Response:
+    """Tell an htmx request's user what went wrong, leaving the page as it is.
+
+    htmx swaps nothing from a 404 or 5xx (responseHandling in base.html) and would swap a
+    409's or 422's whole error page into the fragment, so the answer is a 200 whose body
+    only appends a toast to #toasts, out of band.
+    """
+    response = render(request, "_toast.html", {"message": message})
+    response.headers["HX-Reswap"] = "none"
+    return response
 
 
 def openai_error(status: int, message: str, code: str | None = None) -> Response:
@@ -62,15 +84,17 @@ def _reason(status: int) -> str:
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    detail = "There is nothing here." if exc.status_code == 404 else exc.detail
-    response = problem(exc.status_code, detail, request=request)
+    if exc.status_code == 404:
+        response = problem(404, NOTHING_HERE, request=request, toast_text=GONE)
+    else:
+        response = problem(exc.status_code, exc.detail, request=request)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    return problem(404, "There is nothing here.", request=request)
+    return problem(404, NOTHING_HERE, request=request, toast_text=GONE)
 
 
 async def conflict(request: Request, exc: Exception) -> Response:
@@ -79,7 +103,14 @@ async def conflict(request: Request, exc: Exception) -> Response:
 
 async def validation_failed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ValidationFailed)
-    return problem(422, str(exc), request=request, extra={"errors": exc.errors})
+    toast_text = " ".join(exc.errors.values())  # a toast has no fields to name
+    return problem(422, str(exc), request=request, extra={"errors": exc.errors}, toast_text=toast_text)
+
+
+async def queue_unavailable(request: Request, exc: Exception) -> Response:
+    # The exception's text is Redis's own: for the log, not for people.
+    log.warning("job queue unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(503, QUEUE_DOWN_MESSAGE, request=request, code="queue_unavailable")
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -92,5 +123,6 @@ EXCEPTION_HANDLERS = {
     NotFound: not_found,
     Conflict: conflict,
     ValidationFailed: validation_failed,
+    QueueUnavailable: queue_unavailable,
     Exception: server_error,
 }

@@ -1,6 +1,8 @@
-"""Pure ASGI middleware: body size limit and security headers."""
+"""Pure ASGI middleware: body size limit, security headers, the public URL."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -32,7 +34,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
 
@@ -87,3 +89,29 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PublicURLMiddleware:
+    """Absolute URLs (`url_for`, redirects) come from the configured public URL.
+
+    The request's Host header is whatever the client sent; behind it only the public URL's
+    scheme and host remain, so nothing a client sends ends up in a link or a Location.
+    The received origin stays in `scope["state"]["request_origin"]` for the CSRF check.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_url: str) -> None:
+        self.app = app
+        parts = urlsplit(public_url)
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc.encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received_host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        received_origin = f"{scope.get('scheme', 'http')}://{received_host.decode('latin-1').lower()}"
+        headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+        scope = {**scope, "scheme": self.scheme, "headers": [(b"host", self.netloc), *headers]}
+        scope.setdefault("state", {})["request_origin"] = received_origin
+        await self.app(scope, receive, send)

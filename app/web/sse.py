@@ -7,45 +7,119 @@ lines, so no token (newlines, `\\r`, "event:" text) can end an event or forge an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
 from app.settings import Settings
+from app.web.auth import still_authenticated
+from app.web.params import parse_number
 
 RECONNECT_MILLISECONDS = 1000
+log = logging.getLogger(__name__)
 
 
 def resume_after(request: Request) -> int:
     """The last event id the client has: the Last-Event-ID header, else ?after=."""
-    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    return int(raw) if raw.isdigit() else 0
+    header = request.headers.get("last-event-id", "").strip()
+    if header:
+        return parse_number(header, "Last-Event-ID")
+    raw = request.query_params.get("after", "")
+    return parse_number(raw, "after") if raw else 0
 
 
-def sse_response(frames: AsyncIterator[ServerSentEvent], settings: Settings) -> EventSourceResponse:
+def sse_response(
+    request: Request,
+    frames: AsyncIterator[ServerSentEvent],
+    settings: Settings,
+    *,
+    headers: Mapping[str, str] | None = None,
+    farewell: Sequence[ServerSentEvent] | None = None,
+    revoked: Sequence[ServerSentEvent] = (),
+) -> EventSourceResponse:
+    """Every event stream Nova serves: heartbeats, a send timeout, at most one lifetime long,
+    and no longer than the session or token that opened it.
+
+    Nova's own streams resume: they ask the client to reconnect after a second, and with
+    Last-Event-ID it misses nothing. A client that cannot resume (OpenAI's, on /v1) passes
+    the `farewell` frames that end its stream when the lifetime runs out mid-stream, and gets
+    no reconnect hint (the openai client would parse one as an empty data event).
+
+    Every `NOVA_SSE_REAUTH_SECONDS` the request's credentials are checked again (a short
+    transaction, closed at once); once they fail (user suspended, token revoked, password
+    changed) the stream ends with the `revoked` frames. A reconnect then meets the login wall.
+    """
+    limits = _Limits(settings.sse_max_lifetime_seconds, settings.sse_reauth_seconds)
     return EventSourceResponse(
-        _bounded(frames, settings.sse_max_lifetime_seconds),
+        _bounded(frames, limits, lambda: still_authenticated(request), farewell, revoked),
         ping=settings.sse_heartbeat_seconds,
         send_timeout=settings.sse_send_timeout_seconds,
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+        headers={**(headers or {}), "X-Accel-Buffering": "no", "Cache-Control": "no-store"},
     )
 
 
-async def _bounded(frames: AsyncIterator[ServerSentEvent], lifetime: float) -> AsyncIterator[ServerSentEvent]:
-    """End the stream after `lifetime` seconds; the client reconnects with Last-Event-ID."""
-    yield ServerSentEvent(retry=RECONNECT_MILLISECONDS)
+@dataclass(frozen=True)
+class _Limits:
+    lifetime: float
+    reauth_every: float
+
+
+async def _bounded(
+    frames: AsyncIterator[ServerSentEvent],
+    limits: _Limits,
+    still_valid: Callable[[], Awaitable[bool]],
+    farewell: Sequence[ServerSentEvent] | None,
+    revoked: Sequence[ServerSentEvent],
+) -> AsyncIterator[ServerSentEvent]:
+    if farewell is None:
+        yield ServerSentEvent(retry=RECONNECT_MILLISECONDS)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + lifetime
+    deadline = loop.time() + limits.lifetime
+    next_check = loop.time() + limits.reauth_every
+    # The next frame is awaited in a task of its own, so that a credential check can run
+    # while it is pending without cancelling the source mid-await.
+    pending: asyncio.Task[ServerSentEvent] | None = None
+    ending: Sequence[ServerSentEvent] = farewell or ()
     try:
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
+        while (now := loop.time()) < deadline:
+            if now >= next_check:
+                if not await _validates(still_valid):
+                    ending = revoked
+                    break
+                next_check = loop.time() + limits.reauth_every
+            if pending is None:
+                pending = asyncio.create_task(_next(frames))
+            done, _ = await asyncio.wait({pending}, timeout=min(deadline, next_check) - loop.time())
+            if not done:
+                continue
+            arrived, pending = pending, None
             try:
-                frame = await asyncio.wait_for(anext(frames), remaining)
-            except (StopAsyncIteration, TimeoutError):
+                frame = arrived.result()
+            except StopAsyncIteration:
                 return
             yield frame
     finally:
+        if pending is not None:
+            pending.cancel()
+            await asyncio.wait({pending})
+            if not pending.cancelled():
+                pending.exception()  # read, so asyncio does not report it: the stream is over
         await frames.aclose()  # type: ignore[attr-defined]
+    for frame in ending:
+        yield frame
+
+
+async def _next(frames: AsyncIterator[ServerSentEvent]) -> ServerSentEvent:
+    return await anext(frames)
+
+
+async def _validates(still_valid: Callable[[], Awaitable[bool]]) -> bool:
+    """Fail closed: a check that cannot be made ends the stream (Nova's clients resume)."""
+    try:
+        return await still_valid()
+    except Exception as exc:
+        log.warning("cannot re-check a stream's credentials (%s); closing it", type(exc).__name__)
+        return False

@@ -24,7 +24,9 @@ VENDOR = {
 
 
 def _base_context(request: Request) -> dict[str, Any]:
-    user = request.user if request.user.is_authenticated else None
+    # The 500 handler runs outside the middleware, where no user may have been set.
+    user = request.scope.get("user")
+    user = user if user is not None and user.is_authenticated else None
     return {"current_user": user, "csrf_token": csrf_token(request), "version": __version__}
 
 

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from tests.fixtures.nova import PASSWORD, Nova, submit
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.nova import PASSWORD, Nova, nova_settings, open_nova, submit
 
 
 async def test_login_page_renders_a_form_with_csrf(nova: Nova) -> None:
@@ -11,6 +16,7 @@ async def test_login_page_renders_a_form_with_csrf(nova: Nova) -> None:
     assert "nova_csrf" in response.headers["set-cookie"]
 
 
+@pytest.mark.both_databases
 async def test_login_then_logout(nova: Nova) -> None:
     await nova.create_user("ada@example.com")
     async with await nova.login("ada@example.com") as client:
@@ -41,14 +47,39 @@ async def test_login_without_csrf_is_refused(nova: Nova) -> None:
     assert response.status_code == 403
 
 
-async def test_login_is_rate_limited_per_account(nova: Nova) -> None:
+async def test_wrong_passwords_from_one_address_do_not_lock_out_another(nova: Nova) -> None:
     await nova.create_user("ada@example.com")
-    async with nova.client() as client:
-        for _ in range(nova.ctx.settings.login_attempts_per_account):
-            await submit(client, "/login", {"email": "ada@example.com", "password": "wrong"})
-        blocked = await submit(client, "/login", {"email": "ada@example.com", "password": PASSWORD})
+    async with nova.client("203.0.113.7") as guesser:
+        for _ in range(nova.ctx.settings.login_attempts_per_account_ip):
+            wrong = await submit(guesser, "/login", {"email": "ada@example.com", "password": "wrong"})
+            assert wrong.status_code == 400
+        blocked = await submit(guesser, "/login", {"email": "ada@example.com", "password": PASSWORD})
+        other_account = await submit(guesser, "/login", {"email": "bob@example.com", "password": "wrong"})
+    async with nova.client("198.51.100.20") as owner:
+        owner_login = await submit(owner, "/login", {"email": "ada@example.com", "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "Too many failed attempts" in blocked.text
+    assert "Too many failed attempts. Try again in 15 minutes." in blocked.text
+    assert 890 <= int(blocked.headers["retry-after"]) <= 900
+    assert other_account.status_code == 400  # that address is limited on this account only
+    assert owner_login.status_code == 303
+
+
+async def test_an_account_guessed_from_many_addresses_backs_off_instead_of_locking(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = nova_settings(database_url, tmp_path, NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT="3")
+    async with open_nova(settings) as nova:
+        await nova.create_user("ada@example.com")
+        for n in range(3):
+            async with nova.client(f"203.0.113.{n}") as guesser:
+                await submit(guesser, "/login", {"email": "ada@example.com", "password": "wrong"})
+        async with nova.client("198.51.100.20") as owner:
+            too_soon = await submit(owner, "/login", {"email": "ada@example.com", "password": PASSWORD})
+            await asyncio.sleep(int(too_soon.headers["retry-after"]))
+            later = await submit(owner, "/login", {"email": "ada@example.com", "password": PASSWORD})
+    assert too_soon.status_code == 429
+    assert int(too_soon.headers["retry-after"]) <= 1  # 1 s after the first failure over the limit
+    assert later.status_code == 303
 
 
 async def test_login_is_rate_limited_per_ip(nova: Nova) -> None:
@@ -73,6 +104,7 @@ async def test_next_parameter_is_followed_only_for_local_paths(nova: Nova) -> No
     assert evil.headers["location"] == "http://testserver/threads"
 
 
+@pytest.mark.both_databases
 async def test_suspended_user_cannot_log_in_and_loses_sessions(nova: Nova) -> None:
     from app.accounts import service
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.db import utcnow
@@ -71,6 +72,7 @@ async def test_invite_code_registers_exactly_one_account(nova: Nova) -> None:
     assert 'value="other@example.com"' in reused.text
 
 
+@pytest.mark.both_databases
 async def test_expired_or_unknown_invites_are_refused(nova: Nova) -> None:
     root = await nova.create_user("root@example.com", role=Role.ADMIN)
     async with nova.ctx.db.transaction() as session:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Agent
@@ -83,6 +84,7 @@ async def test_agent_cannot_use_another_users_provider(nova: Nova, llm: Scripted
     assert field_error(response.text, "provider_id")
 
 
+@pytest.mark.both_databases
 async def test_deleting_a_provider_leaves_agents_needing_one(nova: Nova, llm: ScriptedLLM) -> None:
     user = await nova.create_user("ada@example.com")
     provider = await make_provider(nova, user.id, llm.base_url)

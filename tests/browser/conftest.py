@@ -6,13 +6,13 @@ import asyncio
 import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.fixtures.live import LiveNova, live_nova
+from tests.fixtures.live import LiveNova, live_nova, wipe
 from tests.fixtures.llm_server import ScriptedLLM
 
 CHROMIUM_ARGS = [
@@ -44,27 +44,47 @@ def page(browser: Browser) -> Iterator[Page]:
     assert errors == [], f"browser console errors: {errors}"
 
 
-@pytest.fixture
-def nova_app(tmp_path: Path, llm: ScriptedLLM) -> Iterator[LiveNova]:
-    """Embedded `nova serve` with a seeded user, driven from sync Playwright code.
+@dataclass
+class LoopThread:
+    """An event loop on a thread of its own: sync Playwright owns the test thread's loop."""
 
-    Sync Playwright owns this thread's event loop, so the async setup runs on its own.
-    """
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=120)
+
+
+@pytest.fixture(scope="package")
+def browser_nova(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveNova, LoopThread]]:
+    """One embedded `nova serve` for the browser tests; each test seeds and wipes its rows."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-
-    def run(coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=120)
-
-    manager = live_nova("embedded", tmp_path)
-    live = run(manager.__aenter__())
-    run(live.seed(llm.base_url))
-    live.call = run  # type: ignore[attr-defined]  # lets tests run async setup on this loop
+    runner = LoopThread(loop, thread)
+    manager = live_nova("embedded", tmp_path_factory.mktemp("browser-nova"))
+    server = runner.run(manager.__aenter__())
     try:
-        yield live
+        yield server, runner
     finally:
-        run(manager.__aexit__(None, None, None))
+        runner.run(manager.__aexit__(None, None, None))
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@pytest.fixture
+def nova_app(browser_nova: tuple[LiveNova, LoopThread], llm: ScriptedLLM) -> Iterator[LiveNova]:
+    """The browser tests' `nova serve` with a seeded user (ada@example.com) and nothing else.
+
+    `live.call(coroutine)` runs async setup on the server's loop.
+    """
+    server, runner = browser_nova
+    live = replace(server, token="", email="")
+    runner.run(live.seed(llm.base_url))
+    live.call = runner.run  # type: ignore[attr-defined]
+    try:
+        yield live
+    finally:
+        runner.run(live.settle())  # no run of this test may write after the wipe
+        runner.run(wipe(live.db))

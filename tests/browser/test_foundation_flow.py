@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.server import nova_serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
 def test_login_add_provider_agent_thread_and_message(page: Page, llm: ScriptedLLM, tmp_path: Path) -> None:

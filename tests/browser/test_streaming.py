@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
 def words(count: int) -> str:

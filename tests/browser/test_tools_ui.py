@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_streaming import open_new_thread, send
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply, last_tool_result
 from tests.tools.conftest import give_tools
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
 def test_step_approval_and_details(nova_app: LiveNova, page: Page, llm: ScriptedLLM, tmp_path: Path) -> None:

@@ -14,15 +14,15 @@ from tests.calendar.conftest import Radicale
 from tests.conftest import start_live
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply, last_tool_result
-from tests.fixtures.nova import PASSWORD, Client
+from tests.fixtures.nova import PASSWORD, Client, csrf_for, submit
 from tests.tools.conftest import give_tools
+
+pytestmark = pytest.mark.live
 
 
 async def browser_login(live: LiveNova) -> Client:
     client = Client(base_url=live.url)
-    await client.get("/login")
-    response = await client.post("/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                                 "csrf_token": client.cookies["nova_csrf"]})  # fmt: skip
+    response = await submit(client, "/login", {"email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 303
     return client
 
@@ -46,7 +46,7 @@ async def test_calendar_from_settings_to_an_approved_event(
             before = await browser.get("/tools")
             saved = await browser.post("/tools/settings/calendar", data={
                 "url": account.url, "username": account.username, "password": account.password,
-                "csrf_token": browser.cookies["nova_csrf"]})  # fmt: skip
+                "csrf_token": await csrf_for(browser)})  # fmt: skip
             after = await browser.get("/tools")
             forged = await browser.post("/tools/settings/calendar", data={"url": "http://evil", "csrf_token": "x"})
         assert "Needs setup: your CalDAV account" in before.text

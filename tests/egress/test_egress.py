@@ -28,6 +28,8 @@ from app.egress import (
     fetch,
 )
 from app.egress import client as egress_client
+from app.egress.transport import GuardedAsyncTransport, shared_async_transport
+from tests.fixtures.llm_server import ScriptedLLM
 
 NOTHING_ALLOWED = EgressPolicy()
 
@@ -658,3 +660,81 @@ async def test_https_refuses_a_certificate_for_another_name(
     with pytest.raises(EgressError, match=r"Could not connect to secure\.test"):
         await fetch(EgressPolicy(allow=("secure.test",)), "GET", listener.url("/", host="secure.test"))
     assert listener.requests == []
+
+
+# --- the transport the LLM SDKs use for a user's provider --------------------------------------
+
+
+def guarded_client(policy: EgressPolicy, **options: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=GuardedAsyncTransport(policy, **options), trust_env=False)
+
+
+def test_httpx_itself_rejects_octal_ipv4() -> None:
+    # So the SDK clients never send such a URL anywhere; the other spellings reach the transport.
+    with pytest.raises(httpx.InvalidURL):
+        httpx.URL("http://0177.0.0.1/")
+
+
+@pytest.mark.parametrize("template", [t for t in LOOPBACK_SPELLINGS if "0177" not in t])
+async def test_the_transport_refuses_loopback_spellings(template: str, listen: StartListener) -> None:
+    listener = await listen()
+    async with guarded_client(NOTHING_ALLOWED) as client:
+        with pytest.raises(EgressRefused, match=r"^Refused: "):
+            await client.get(template.format(port=listener.port))
+    assert listener.requests == []
+
+
+async def test_the_transport_refuses_a_name_with_any_private_address(
+    listen: StartListener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener = await listen()
+    fake_dns(monkeypatch, {"rebind.test": ["93.184.215.14", "127.0.0.1"]})
+    async with guarded_client(NOTHING_ALLOWED) as client:
+        with pytest.raises(EgressRefused, match=r"127\.0\.0\.1 is a loopback"):
+            await client.get(listener.url(host="rebind.test"))
+    assert listener.requests == []
+
+
+async def test_the_transport_reports_an_unknown_name_as_a_connect_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, {"gone.test": []})
+    async with guarded_client(NOTHING_ALLOWED) as client:
+        with pytest.raises(httpx.ConnectError, match=r"Could not find the address of gone\.test"):
+            await client.get("http://gone.test/")
+
+
+async def test_the_transport_verifies_tls_for_the_name_it_connects_by_address(
+    listen: StartListener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener, sni_seen = await _tls_listener(listen, tmp_path, monkeypatch, "secure.test")
+    policy = EgressPolicy(allow=("secure.test",))
+    async with guarded_client(policy, verify=egress_client._tls_context()) as client:
+        response = await client.get(listener.url("/", host="secure.test"))
+    assert (response.status_code, response.text) == (200, "hello")
+    assert sni_seen == ["secure.test"]
+    [received] = listener.requests
+    assert received.headers["host"] == f"secure.test:{listener.port}"
+
+
+async def test_the_transport_refuses_a_certificate_for_another_name(
+    listen: StartListener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener, _ = await _tls_listener(listen, tmp_path, monkeypatch, "impostor.test")
+    policy = EgressPolicy(allow=("secure.test",))
+    async with guarded_client(policy, verify=egress_client._tls_context()) as client:
+        with pytest.raises(httpx.ConnectError, match="certificate"):
+            await client.get(listener.url("/", host="secure.test"))
+    assert listener.requests == []
+
+
+async def test_closing_one_client_of_a_shared_pool_leaves_the_others_streaming(llm: ScriptedLLM) -> None:
+    policy = EgressPolicy(allow=("127.0.0.1",))
+    streaming = httpx.AsyncClient(transport=shared_async_transport(policy, llm.base_url))
+    closed = httpx.AsyncClient(transport=shared_async_transport(policy, llm.base_url))
+    body = {"model": "tokens=40,rate=200", "stream": True, "messages": []}
+    lines = []
+    async with streaming, streaming.stream("POST", f"{llm.base_url}/chat/completions", json=body) as response:
+        async for line in response.aiter_lines():
+            lines.append(line)
+            if len(lines) == 3:
+                await closed.aclose()  # as an SDK client might, when its model is done
+    assert "data: [DONE]" in lines

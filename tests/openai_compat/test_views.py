@@ -9,6 +9,8 @@ from openai import AsyncOpenAI
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 
+pytestmark = pytest.mark.live
+
 
 def client_for(live: LiveNova, token: str | None = None) -> AsyncOpenAI:
     return AsyncOpenAI(base_url=live.url + "/v1", api_key=token or live.token, max_retries=0)

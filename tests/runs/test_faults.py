@@ -20,6 +20,8 @@ from tests.fixtures.redis import RedisServer
 from tests.fixtures.server import nova_serve
 from tests.fixtures.sse import Received, read_events
 
+pytestmark = pytest.mark.live
+
 RUN_TIMEOUT = 8
 
 

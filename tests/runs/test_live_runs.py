@@ -1,16 +1,26 @@
-"""Runs end to end against `nova serve` (embedded) and `nova serve` + `nova worker` (scaled)."""
+"""Runs end to end against `nova serve` (embedded) and `nova serve` + `nova worker` (scaled).
+
+The `live` tests share the module's two servers, each as a user of its own; the tests that
+need other settings start their own processes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Message, MessageRole, Run
+from tests.conftest import start_live
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.sse import Received, read_events
+
+pytestmark = pytest.mark.live
 
 
 def words(count: int) -> str:
@@ -18,8 +28,6 @@ def words(count: int) -> str:
 
 
 async def replies_for(live: LiveNova, run_id: str) -> list[Message]:
-    import uuid
-
     async with live.db.transaction() as session:
         query = select(Message).where(Message.run_id == uuid.UUID(run_id))
         return list((await session.scalars(query)).all())
@@ -107,7 +115,8 @@ async def test_one_active_run_per_thread(live: LiveNova, llm: ScriptedLLM) -> No
         await client.post(f"/api/v1/runs/{first['run_id']}/cancel")
     await live.wait_terminal(first["run_id"])
     async with live.db.transaction() as session:
-        users = await session.scalar(select(func.count()).select_from(Message).where(Message.role == MessageRole.USER))
+        query = select(func.count()).where(Message.thread_id == uuid.UUID(thread), Message.role == MessageRole.USER)
+        users = await session.scalar(query)
     assert users == 1  # the refused message was not stored half-way
     third = await live.post(thread, "third")
     assert (await live.wait_terminal(third["run_id"]))["status"] == "completed"
@@ -143,7 +152,7 @@ async def test_unreachable_provider_names_the_address(live: LiveNova, llm: Scrip
     from app.models import Provider
 
     async with live.db.transaction() as session:
-        provider = await session.scalar(select(Provider))
+        provider = await session.scalar(select(Provider).where(Provider.owner_id == live.user_id))
         assert provider is not None
         provider.base_url = "http://127.0.0.1:9/v1"
     posted = await live.post(await live.new_thread())
@@ -155,7 +164,7 @@ async def test_history_is_trimmed_to_the_context_window(live: LiveNova, llm: Scr
     from app.models import Provider
 
     async with live.db.transaction() as session:
-        provider = await session.scalar(select(Provider))
+        provider = await session.scalar(select(Provider).where(Provider.owner_id == live.user_id))
         assert provider is not None
         provider.max_context_tokens = 400
     thread = await live.new_thread()
@@ -172,8 +181,8 @@ async def test_history_is_trimmed_to_the_context_window(live: LiveNova, llm: Scr
 async def test_another_users_run_is_404_everywhere(live: LiveNova, llm: ScriptedLLM) -> None:
     llm.queue(ScriptedReply(text=words(50), tokens_per_second=100))
     posted = await live.post(await live.new_thread())
-    stranger = await live.seed(llm.base_url, email="eve@example.com")
-    async with live.api(stranger) as client:
+    stranger = await live.as_new_user(llm.base_url)
+    async with stranger.api() as client:
         for response in (
             await client.get(f"/api/v1/runs/{posted['run_id']}"),
             await client.get(f"/api/v1/runs/{posted['run_id']}/events"),
@@ -197,14 +206,9 @@ async def test_tokens_cannot_forge_events(live: LiveNova, llm: ScriptedLLM) -> N
 
 
 async def test_expired_log_replays_the_final_state_from_the_database(
-    request: object, tmp_path: object, llm: ScriptedLLM
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
 ) -> None:
-    import pytest
-
-    from tests.conftest import start_live
-
-    assert isinstance(request, pytest.FixtureRequest)
-    async with start_live(request, "scaled", tmp_path, NOVA_EVENT_LOG_TTL_SECONDS="1") as live:  # type: ignore[arg-type]
+    async with start_live(request, "scaled", tmp_path, NOVA_EVENT_LOG_TTL_SECONDS="1") as live:
         await live.seed(llm.base_url)
         llm.queue(ScriptedReply(text="kept in the database"))
         posted = await live.post(await live.new_thread())
@@ -220,14 +224,11 @@ async def test_expired_log_replays_the_final_state_from_the_database(
     assert runs == 1 and len(llm.requests) == 1
 
 
-async def test_heartbeat_and_connection_lifetime(request: object, tmp_path: object, llm: ScriptedLLM) -> None:
-    import pytest
-
-    from tests.conftest import start_live
-
-    assert isinstance(request, pytest.FixtureRequest)
+async def test_heartbeat_and_connection_lifetime(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> None:
     settings = {"NOVA_SSE_HEARTBEAT_SECONDS": "0.3", "NOVA_SSE_MAX_LIFETIME_SECONDS": "1.2"}
-    async with start_live(request, "embedded", tmp_path, **settings) as live:  # type: ignore[arg-type]
+    async with start_live(request, "embedded", tmp_path, **settings) as live:
         await live.seed(llm.base_url)
         llm.queue(ScriptedReply(text=words(30), tokens_per_second=10, first_token_delay=0.8))
         posted = await live.post(await live.new_thread())
@@ -247,27 +248,18 @@ async def test_heartbeat_and_connection_lifetime(request: object, tmp_path: obje
     assert received.text() == words(30)
 
 
-async def test_enqueueing_the_same_run_again_never_runs_it_twice(
-    request: object, tmp_path: object, llm: ScriptedLLM
-) -> None:
-    import uuid
-
-    import pytest
-
+async def test_enqueueing_the_same_run_again_never_runs_it_twice(scaled_live: LiveNova, llm: ScriptedLLM) -> None:
     from app.queue import ArqJobQueue
-    from tests.conftest import start_live
 
-    assert isinstance(request, pytest.FixtureRequest)
-    async with start_live(request, "scaled", tmp_path) as live:  # type: ignore[arg-type]
-        await live.seed(llm.base_url)
-        llm.queue(ScriptedReply(text=words(40), tokens_per_second=100))
-        posted = await live.post(await live.new_thread())
-        queue = ArqJobQueue(live.env["REDIS_URL"])
-        for _ in range(3):  # a double submit, a retried request...
-            await queue.enqueue_run(uuid.UUID(posted["run_id"]))
-        await queue.close()
-        run = await live.wait_terminal(posted["run_id"])
-        await asyncio.sleep(0.5)
-        replies = await replies_for(live, posted["run_id"])
+    live = scaled_live
+    llm.queue(ScriptedReply(text=words(40), tokens_per_second=100))
+    posted = await live.post(await live.new_thread())
+    queue = ArqJobQueue(live.env["REDIS_URL"])
+    for _ in range(3):  # a double submit, a retried request...
+        await queue.enqueue_run(uuid.UUID(posted["run_id"]))
+    await queue.close()
+    run = await live.wait_terminal(posted["run_id"])
+    await asyncio.sleep(0.5)
+    replies = await replies_for(live, posted["run_id"])
     assert run["status"] == "completed" and run["attempts"] == 1
     assert len(replies) == 1 and len(llm.requests) == 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Message, MessageRole, Thread
@@ -9,6 +10,7 @@ from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova, field_error, submit
 
 
+@pytest.mark.both_databases
 async def test_new_thread_then_post_a_message(nova: Nova, llm: ScriptedLLM) -> None:
     user = await nova.create_user("ada@example.com")
     agent = await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
@@ -78,6 +80,7 @@ async def test_another_users_agent_cannot_be_picked(nova: Nova, llm: ScriptedLLM
     assert "hi</textarea>" in response.text
 
 
+@pytest.mark.both_databases
 async def test_rename_and_delete(nova: Nova) -> None:
     user = await nova.create_user("ada@example.com")
     thread = await make_thread(nova, user.id, "Old title")
@@ -96,6 +99,7 @@ async def test_rename_and_delete(nova: Nova) -> None:
     assert gone.status_code == 404
 
 
+@pytest.mark.both_databases
 async def test_sidebar_is_newest_first_and_paginated(nova: Nova) -> None:
     user = await nova.create_user("ada@example.com")
     for n in range(PAGE_SIZE + 2):

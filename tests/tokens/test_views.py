@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.accounts import service as accounts
@@ -57,6 +58,7 @@ async def test_session_cookie_is_not_accepted_on_the_api(nova: Nova) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.both_databases
 async def test_revoked_and_suspended_tokens_stop_working(nova: Nova) -> None:
     await nova.create_user("root@example.com", role=Role.ADMIN)
     user = await nova.create_user("ada@example.com")

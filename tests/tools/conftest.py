@@ -16,17 +16,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.models import Agent, User
+from app.models import Agent
 from app.tool_settings import repository as tool_rows
 from tests.fixtures.live import LiveNova
 from tests.fixtures.server import free_port
 
 
-async def give_tools(live: LiveNova, tools: dict[str, bool], owner_email: str = "ada@example.com") -> Agent:
-    """Set the tools of a seeded user's agent: name → ask first."""
+async def give_tools(live: LiveNova, tools: dict[str, bool]) -> Agent:
+    """Set the tools of the seeded user's agent: name → ask first."""
     async with live.db.transaction() as session:
-        query = select(Agent).join(User, User.id == Agent.owner_id).where(User.email == owner_email)
-        agent = await session.scalar(query)
+        agent = await session.scalar(select(Agent).where(Agent.owner_id == live.user_id))
         assert agent is not None
         await tool_rows.replace_agent_tools(session, agent.id, tools)
         return agent
@@ -46,24 +45,32 @@ class LocalSite:
         return f"http://{self.host}:{self.port}"
 
 
+def serve_site(
+    pages: dict[str, Callable[[Request], Response]], host: str = "127.0.0.1"
+) -> tuple[LocalSite, uvicorn.Server]:
+    """Start a LocalSite on a thread; set the server's `should_exit` to stop it."""
+    site = LocalSite(host, free_port(), pages)
+
+    async def handle(request: Request) -> Response:
+        site.hits.append(request.url.path)
+        page = site.pages.get(request.url.path)
+        return page(request) if page else Response("not here", status_code=404)
+
+    app = Starlette(routes=[Route("/{path:path}", handle)])
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=site.port, log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return site, server
+
+
 @pytest.fixture
 def local_site() -> Iterator[Callable[..., LocalSite]]:
     servers: list[uvicorn.Server] = []
 
     def start(pages: dict[str, Callable[[Request], Response]], host: str = "127.0.0.1") -> LocalSite:
-        site = LocalSite(host, free_port(), pages)
-
-        async def handle(request: Request) -> Response:
-            site.hits.append(request.url.path)
-            page = site.pages.get(request.url.path)
-            return page(request) if page else Response("not here", status_code=404)
-
-        app = Starlette(routes=[Route("/{path:path}", handle)])
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=site.port, log_level="warning", lifespan="off"))
-        threading.Thread(target=server.run, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
+        site, server = serve_site(pages, host)
         servers.append(server)
         return site
 

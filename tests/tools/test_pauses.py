@@ -19,6 +19,8 @@ from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply, last_tool_resu
 from tests.fixtures.sse import Received, read_events
 from tests.tools.conftest import give_tools
 
+pytestmark = pytest.mark.live
+
 
 async def wait_status(live: LiveNova, run_id: str, status: str, timeout: float = 20) -> dict[str, Any]:  # noqa: ASYNC109
     for _ in range(int(timeout / 0.05)):
@@ -77,20 +79,17 @@ async def test_ask_first_tool_waits_for_approval_and_deny_tells_the_model(live: 
         assert expected in done["message"]["content"]
 
 
-async def test_a_pause_survives_worker_and_web_restarts(
-    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
-) -> None:
-    async with start_live(request, "scaled", tmp_path) as live:
-        await live.seed(llm.base_url)
-        await give_tools(live, {"ask_user": False})
-        llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Name?"})]),
-                  ScriptedReply(text_from=last_tool_result))  # fmt: skip
-        posted = await live.post(await live.new_thread(), "Greet me")
-        await wait_status(live, posted["run_id"], "waiting")
-        live.kill_workers(signal.SIGKILL)
-        live.start_worker()
-        assert await answer(live, posted["run_id"], {"answer": "Ada"}) == 202
-        done = await live.wait_terminal(posted["run_id"])
+async def test_a_pause_survives_a_worker_restart(scaled_live: LiveNova, llm: ScriptedLLM) -> None:
+    live = scaled_live  # the module's worker is replaced, as a deploy would; the web stays up
+    await give_tools(live, {"ask_user": False})
+    llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Name?"})]),
+              ScriptedReply(text_from=last_tool_result))  # fmt: skip
+    posted = await live.post(await live.new_thread(), "Greet me")
+    await wait_status(live, posted["run_id"], "waiting")
+    live.kill_workers(signal.SIGKILL)
+    live.start_worker()
+    assert await answer(live, posted["run_id"], {"answer": "Ada"}) == 202
+    done = await live.wait_terminal(posted["run_id"])
     assert done["status"] == "completed"
     assert done["message"]["content"] == "The user answered: Ada"
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from tests.fixtures.nova import Nova, submit
+from pathlib import Path
+
+from tests.fixtures.nova import Nova, nova_settings, open_nova, submit
+from tests.fixtures.redis import RedisServer
 
 
 async def test_oversized_body_is_refused_with_413(nova: Nova) -> None:
@@ -44,26 +47,51 @@ async def test_unknown_page_is_a_404_page_and_api_gets_problem_json(nova: Nova) 
     assert api.json()["status"] == 404
 
 
-async def test_healthz_reports_database_and_version(nova: Nova) -> None:
+async def test_healthz_is_alive_and_readyz_reports_each_dependency(nova: Nova) -> None:
     async with nova.client() as client:
-        response = await client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": "0.1.0", "database": "ok"}
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+    assert alive.status_code == 200
+    assert alive.json() == {"status": "ok", "version": "0.1.0"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "version": "0.1.0", "dependencies": {"database": "ok"}}
 
 
-async def test_healthz_is_503_when_the_database_is_gone(nova: Nova) -> None:
+async def test_readyz_is_503_when_the_database_is_gone_and_healthz_stays_200(nova: Nova) -> None:
     from app.db import make_engine
 
     original = nova.ctx.db.engine
     nova.ctx.db.engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     try:
         async with nova.client() as client:
-            response = await client.get("/healthz")
+            ready = await client.get("/readyz")
+            alive = await client.get("/healthz")
     finally:
         await nova.ctx.db.engine.dispose()
         nova.ctx.db.engine = original
-    assert response.status_code == 503
-    assert response.json()["database"] == "unreachable"
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["dependencies"] == {"database": "unreachable"}
+    assert alive.status_code == 200
+
+
+async def test_readyz_reports_redis_down_and_back(
+    database_url: str, tmp_path: Path, redis_url: str, redis_server: RedisServer
+) -> None:
+    async with open_nova(nova_settings(database_url, tmp_path, REDIS_URL=redis_url)) as nova:
+        async with nova.client() as client:
+            before = await client.get("/readyz")
+            redis_server.stop()
+            down = await client.get("/readyz")
+            alive = await client.get("/healthz")
+            redis_server.start()
+            back = await client.get("/readyz")
+    assert before.status_code == 200
+    assert before.json()["dependencies"] == {"database": "ok", "redis": "ok"}
+    assert down.status_code == 503
+    assert down.json()["dependencies"] == {"database": "ok", "redis": "unreachable"}
+    assert alive.status_code == 200
+    assert back.status_code == 200
 
 
 async def test_post_to_a_page_from_another_site_is_refused(nova: Nova) -> None:
