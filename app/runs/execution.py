@@ -65,7 +65,8 @@ async def _generate_until_done(
 ) -> Outcome | Paused:
     """Generation in a task, cancelled by Stop or the run timeout; partial text is kept."""
     generation = asyncio.create_task(_generate_with_retries(ctx, writer, plan, progress))
-    watcher = asyncio.create_task(_watch_for_stop(ctx, str(plan.run_id), generation))
+    stopped = asyncio.Event()
+    watcher = asyncio.create_task(_watch_for_stop(ctx, str(plan.run_id), generation, stopped))
     try:
         async with asyncio.timeout(ctx.settings.run_timeout_seconds):
             return await generation
@@ -73,7 +74,7 @@ async def _generate_until_done(
         limit = ctx.settings.run_timeout_seconds
         return progress.outcome(RunStatus.FAILED, f"The reply took longer than {limit} s and was stopped.", "timeout")
     except asyncio.CancelledError:
-        if watcher.done() and not watcher.cancelled():
+        if stopped.is_set():
             return progress.outcome(RunStatus.CANCELLED)
         raise
     finally:
@@ -131,12 +132,15 @@ async def _start_from_saved_step(
     return saved is not None
 
 
-async def _watch_for_stop(ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused]) -> None:
+async def _watch_for_stop(
+    ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused], stopped: asyncio.Event
+) -> None:
     while not generation.done():
         try:
-            if await ctx.events.cancel_requested(run_id):
+            if stopped.is_set() or await ctx.events.cancel_requested(run_id):
+                stopped.set()
+                # Again on every poll until it ends: a library may swallow one cancellation.
                 generation.cancel()
-                return
         except Exception as exc:  # Redis restarting: keep generating, ask again shortly
             log.warning("run %s: cannot check for Stop (%s)", run_id, type(exc).__name__)
         await asyncio.sleep(CANCEL_POLL_SECONDS)
