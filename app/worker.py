@@ -90,6 +90,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "job_timeout": job_timeout,
         "poll_delay": POLL_DELAY_SECONDS,
         "keep_result": 60,
+        # `nova worker --check` (the container healthcheck) trusts a key refreshed this often.
+        "health_check_interval": 30,
         "handle_signals": True,
     }
 

@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.Column("tool", sa.String(length=100), nullable=False),
         sa.Column("output", sa.Text(), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name=op.f("fk_tool_effects_run_id_runs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_tool_effects_run_id_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "call_id", name=op.f("pk_tool_effects")),
     )
 

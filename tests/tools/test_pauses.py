@@ -107,7 +107,7 @@ async def test_cancelling_a_paused_run(live: LiveNova, llm: ScriptedLLM) -> None
 
 async def test_unanswered_pauses_expire(live: LiveNova, llm: ScriptedLLM) -> None:
     from app.context import open_context
-    from app.runs.tasks import expire_runs
+    from app.runs.lifecycle import expire_paused
     from app.settings import load_settings
 
     await give_tools(live, {"ask_user": False})
@@ -121,7 +121,7 @@ async def test_unanswered_pauses_expire(live: LiveNova, llm: ScriptedLLM) -> Non
     # The job the worker's cron (or the embedded sweeper) runs every minute, run now.
     ctx = open_context(load_settings(_env_file=None, NOVA_DATA_DIR=str(live.data_dir), **live.env))
     try:
-        await expire_runs(ctx)
+        await expire_paused(ctx)
     finally:
         await ctx.close()
     done = await live.run(posted["run_id"])
