@@ -8,7 +8,6 @@ the middle of a run is retried, never reported as a model failure.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,12 +18,13 @@ import pytest
 from app.agent_configs import service as agents
 from app.agent_configs import toolset
 from app.migrate import upgrade_to_head
-from app.models import Run, RunStatus
+from app.models import RunStatus
 from app.runs import control
 from app.threads import service as threads
 from tests.fixtures.factories import make_provider
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import Nova, nova_settings, open_nova
+from tests.fixtures.runs import finished_run
 
 
 @pytest.fixture
@@ -58,18 +58,6 @@ async def _ask(nova: Nova, owner_id: uuid.UUID, agent: str) -> uuid.UUID:
     return posted.run.id
 
 
-async def _finished(nova: Nova, run_id: uuid.UUID, within: float = 20) -> Run:
-    deadline = time.monotonic() + within
-    while True:
-        async with nova.ctx.db.transaction() as session:
-            run = await session.get(Run, run_id)
-        assert run is not None
-        if run.status.is_terminal:
-            return run
-        assert time.monotonic() < deadline, run.status
-        await asyncio.sleep(0.05)
-
-
 async def _kill_novas_connections(postgres_url: str) -> int:
     """Terminate every other connection to Nova's database, as an admin or a restart would."""
     plain = postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -89,11 +77,11 @@ async def test_runs_recover_after_the_database_killed_every_connection(
     nova_pg: Nova, postgres_url: str, llm: ScriptedLLM, pausable: bool
 ) -> None:
     owner, agent = await _agent(nova_pg, llm.base_url, pausable=pausable)
-    first = await _finished(nova_pg, await _ask(nova_pg, owner, agent))
+    first = await finished_run(nova_pg, await _ask(nova_pg, owner, agent))
     assert first.status is RunStatus.COMPLETED, first.error
     assert await _kill_novas_connections(postgres_url) >= 1
     for _ in range(2):  # the next runs, one after the other, on replaced connections
-        again = await _finished(nova_pg, await _ask(nova_pg, owner, agent))
+        again = await finished_run(nova_pg, await _ask(nova_pg, owner, agent))
         assert again.status is RunStatus.COMPLETED, again.error
 
 
@@ -101,12 +89,12 @@ async def test_connections_killed_during_a_checkpointed_run_are_retried_not_blam
     nova_pg: Nova, postgres_url: str, llm: ScriptedLLM
 ) -> None:
     owner, agent = await _agent(nova_pg, llm.base_url, pausable=True)
-    warm = await _finished(nova_pg, await _ask(nova_pg, owner, agent))  # the checkpointer's pool is open
+    warm = await finished_run(nova_pg, await _ask(nova_pg, owner, agent))  # the checkpointer's pool is open
     assert warm.status is RunStatus.COMPLETED
     llm.queue(ScriptedReply(text=" ".join(f"w{n}" for n in range(40)), tokens_per_second=40))
     run_id = await _ask(nova_pg, owner, agent)
     await asyncio.sleep(0.4)  # mid-reply: the checkpoint after this model step is still to be written
     await _kill_novas_connections(postgres_url)
-    run = await _finished(nova_pg, run_id, within=30)
+    run = await finished_run(nova_pg, run_id, within=30)
     assert run.status is RunStatus.COMPLETED, run.error
     assert "model call failed" not in (run.error or "")

@@ -23,6 +23,7 @@ from app.threads import service as threads
 from tests.fixtures.factories import make_provider
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import Nova
+from tests.fixtures.runs import finished_run
 
 EFFECTS = 3
 
@@ -60,18 +61,6 @@ async def _wait_for_steps(nova: Nova, run_id: uuid.UUID, finished_tools: int) ->
         await asyncio.sleep(0.01)
 
 
-async def _terminal(nova: Nova, run_id: uuid.UUID) -> Run:
-    deadline = time.monotonic() + 30
-    while True:
-        async with nova.ctx.db.transaction() as session:
-            run = await session.get(Run, run_id)
-        assert run is not None
-        if run.status.is_terminal:
-            return run
-        assert time.monotonic() < deadline, run.status
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.parametrize("crash_after", [1, 2, 3])
 async def test_each_effect_happens_once_when_the_run_dies_after_a_step(
     nova: Nova, llm: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_after: int
@@ -85,7 +74,7 @@ async def test_each_effect_happens_once_when_the_run_dies_after_a_step(
     async with nova.ctx.db.transaction() as session:
         assert (await session.get(Run, run.id)).status is RunStatus.RUNNING  # type: ignore[union-attr]
     await nova.ctx.jobs.enqueue_run(run.id)  # a worker takes the job again
-    finished = await _terminal(nova, run.id)
+    finished = await finished_run(nova, run.id, within=30)
     assert finished.status is RunStatus.COMPLETED, finished.error
     assert finished.attempts == 2
     assert effects.read_text().splitlines() == ["effect-1", "effect-2", "effect-3"]
