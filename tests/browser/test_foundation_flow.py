@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.llm_server import ScriptedLLM
+from tests.fixtures.llm_server import ScriptedLLM, allowlist_with_scripted_llm
 from tests.fixtures.server import nova_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
 def test_login_add_provider_agent_thread_and_message(page: Page, llm: ScriptedLLM, tmp_path: Path) -> None:
-    with nova_serve(tmp_path, NOVA_ADMIN_EMAIL="me@example.com") as nova:
+    # The scripted provider is on loopback: a homelab allows such addresses explicitly.
+    allowlist = allowlist_with_scripted_llm()
+    with nova_serve(tmp_path, NOVA_ADMIN_EMAIL="me@example.com", NOVA_EGRESS_ALLOWLIST=allowlist) as nova:
         page.goto(nova.url + "/")
         page.fill("input[name=email]", "me@example.com")
         page.fill("input[name=password]", nova.admin_password())
