@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
 from app.db import Database
 from app.migrate import upgrade_to_head
+from app.security import passwords
 from app.settings import Settings
 from tests.fixtures.live import LiveNova, live_nova, wipe
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedLLMServer
@@ -21,6 +23,7 @@ from tests.fixtures.redis import RedisServer
 
 LIVE_FIXTURES = {"live", "live_server", "scaled_live", "embedded_server", "scaled_server", "nova_app"}
 BROWSER_FIXTURES = {"browser", "page"}
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Nova reads these from the environment; a developer's shell must not leak into tests.
 for _field in Settings.model_fields.values():
@@ -37,15 +40,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", dialects, indirect=True, scope="session")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """A test using these fixtures is `live` or `browser` even if its module forgot to say so
     (tests that call `start_live` or `nova_serve` themselves carry the mark explicitly)."""
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & BROWSER_FIXTURES:
-            item.add_marker(pytest.mark.browser)
-        if fixtures & (LIVE_FIXTURES | BROWSER_FIXTURES):
-            item.add_marker(pytest.mark.live)  # every browser test drives a `nova serve`
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & BROWSER_FIXTURES:
+        item.add_marker(pytest.mark.browser)
+    if fixtures & (LIVE_FIXTURES | BROWSER_FIXTURES):
+        item.add_marker(pytest.mark.live)  # every browser test drives a `nova serve`
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[tuple[PasswordHasher, str]]:
+    """argon2id at production strength costs ~0.3 CPU-second a hash or check, and the suite
+    makes hundreds (every user, every login), so in-process tests hash with the cheapest
+    parameters. Yields the production hasher and dummy hash, which tests/security/
+    test_passwords.py checks. `nova serve` processes keep the real ones; a hash carries its
+    parameters, so either side verifies the other's."""
+    production = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = QUICK_HASHER
+    passwords._DUMMY_HASH = QUICK_HASHER.hash("nova-timing-equaliser")
+    yield production
+    passwords._hasher, passwords._DUMMY_HASH = production
 
 
 @pytest.fixture(scope="session")

@@ -203,8 +203,7 @@ async def test_nova_worker_check_sees_a_live_worker(queued: Queued) -> None:
         assert await asyncio.to_thread(check_worker, queued.settings) == 0
     finally:
         # Closing cancels a job still going (the start-up cron job) and arq re-raises that.
-        while any(not task.done() for task in worker.tasks.values()):
-            await asyncio.sleep(0.05)
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         await worker.close()
         with suppress(asyncio.CancelledError):
             await running
