@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two pytest workers for two cores; each test module stays on one worker (loadscope), so a
+# module's shared `nova serve` processes start once. `make pytest PYTEST_WORKERS=0`: one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 .PHONY: run test test-fast setup system-deps lint typecheck pytest clean
 
@@ -28,14 +32,14 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup system-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test: lint typecheck pytest
 
 # The inner loop: the suite without `nova` processes or the browser (`live`, `browser` marks).
 # Add checks with `make lint typecheck test-fast`.
 test-fast: setup system-deps
-	NOVA_TESTS_NO_PROCESSES=1 $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser"
+	NOVA_TESTS_NO_PROCESSES=1 $(PYTEST) -m "not live and not browser"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -50,6 +50,16 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.live)  # every browser test drives a `nova serve`
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their fixtures' parameters
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with `live` tests first (a stable sort: pytest's order is otherwise kept).
+    Under `pytest -n 2 --dist loadscope --no-loadscope-reorder` (`make pytest`) the slow
+    modules start at once and the many quick ones fill in behind them, instead of one slow
+    module running alone at the end."""
+    live_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("live")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in live_modules)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def quick_password_hashing() -> Iterator[tuple[PasswordHasher, str]]:
     """argon2id at production strength costs ~0.3 CPU-second a hash or check, and the suite
