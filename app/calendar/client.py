@@ -18,7 +18,8 @@ from icalendar import Component
 from app.calendar import ics, lookup
 from app.calendar.expand import MAX_OCCURRENCES, occurrences
 from app.calendar.models import CalendarCredentials, CalendarError, CalendarInfo, EventInfo
-from app.calendar.transport import UrlCheck, open_client, plain_errors
+from app.calendar.transport import open_client, plain_errors
+from app.egress import EgressPolicy
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,12 @@ class CalendarClient:
         self,
         credentials: CalendarCredentials,
         *,
+        egress: EgressPolicy,
         timeout: float = 15,
-        check_url: UrlCheck | None = None,
     ) -> None:
         self._credentials = credentials
         self._timeout = timeout
-        self._check_url = check_url
+        self._egress = egress
 
     async def list_calendars(self) -> list[CalendarInfo]:
         def run(found: list[caldav.Calendar]) -> list[CalendarInfo]:
@@ -128,14 +129,11 @@ class CalendarClient:
 
     async def _run(self, operation: Callable[[list[caldav.Calendar]], T]) -> T:
         url = self._credentials.url
-        if self._check_url is not None:
-            await self._check_url(url)
-        loop = asyncio.get_running_loop()
 
         def blocking() -> T:
             with (
                 plain_errors(url, self._timeout),
-                open_client(self._credentials, self._timeout, self._check_url, loop) as client,
+                open_client(self._credentials, self._timeout, self._egress) as client,
             ):
                 return operation(client.principal().calendars())  # type: ignore[no-untyped-call]
 

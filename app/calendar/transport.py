@@ -1,17 +1,15 @@
-"""The caldav library's HTTP, held to Nova's rules: every host checked, failures in plain words.
+"""The caldav library's HTTP, held to Nova's rules: every connection checked, failures in plain words.
 
-caldav talks to the server itself (through requests), so the egress guard cannot see its
-requests. Instead the session asks the guard's address check about every URL before sending,
-redirects and hosts discovered on the server included.
+caldav talks to the server itself through requests; its session is the egress guard's, which
+checks the address of every connection it opens (redirects and hosts the server names
+included) and connects to the address it checked, so a name cannot resolve twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from urllib.parse import urlsplit
 
 import caldav
@@ -20,31 +18,13 @@ from caldav.lib import error as dav_error
 from requests.auth import HTTPBasicAuth
 
 from app.calendar.models import CalendarCredentials, CalendarError
-
-UrlCheck = Callable[[str], Awaitable[None]]
+from app.egress import EgressError, EgressPolicy, EgressRefused
+from app.egress.requests_adapter import guarded_session
 
 AUTH_FAILED = "The calendar server rejected the username or password."
 
 
-class _CheckedSession(requests.Session):
-    def __init__(self, check: Callable[[str], None]) -> None:
-        super().__init__()
-        self._check = check
-        # Like the egress guard: no proxies or .netrc from the environment.
-        self.trust_env = False
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        # requests sends each redirect hop through here too.
-        self._check(str(request.url))
-        return super().send(request, **kwargs)
-
-
-def open_client(
-    credentials: CalendarCredentials,
-    timeout: float,
-    check: UrlCheck | None,
-    loop: asyncio.AbstractEventLoop,
-) -> caldav.DAVClient:
+def open_client(credentials: CalendarCredentials, timeout: float, egress: EgressPolicy) -> caldav.DAVClient:
     """A DAVClient for one operation, to be used (and closed) in a worker thread."""
     # Over HTTPS the password goes with the first request: otherwise caldav asks without it first,
     # and servers such as Radicale answer each failed login a second late. Over plain HTTP caldav
@@ -57,32 +37,8 @@ def open_client(
         auth=HTTPBasicAuth(credentials.username, credentials.password) if secure else None,
         timeout=math.ceil(timeout),
     )
-    client.session = _CheckedSession(_blocking(check, loop, timeout, credentials.url))
+    client.session = guarded_session(egress)
     return client
-
-
-def _blocking(
-    check: UrlCheck | None, loop: asyncio.AbstractEventLoop, timeout: float, server: str
-) -> Callable[[str], None]:
-    # The caller has just checked the server's own address; other origins once each.
-    checked = {_origin(server)}
-
-    def run(url: str) -> None:
-        if check is None or _origin(url) in checked:
-            return
-
-        async def call() -> None:
-            await check(url)
-
-        asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
-        checked.add(_origin(url))
-
-    return run
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 @contextmanager
@@ -90,6 +46,10 @@ def plain_errors(url: str, timeout: float) -> Iterator[None]:
     """Turn what requests and caldav raise into a CalendarError a person understands."""
     try:
         yield
+    except EgressRefused as exc:
+        raise CalendarError(str(exc)) from exc
+    except EgressError as exc:
+        raise CalendarError(f"The calendar server is unreachable at {url}.") from exc
     except dav_error.AuthorizationError as exc:
         if "forbidden" in str(exc.reason).lower():
             raise CalendarError("The calendar server does not allow this account to do that.") from exc

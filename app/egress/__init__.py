@@ -3,7 +3,7 @@
 `fetch` serves the tools; `transport` gives the LLM SDKs httpx transports with the same checks.
 """
 
-from app.egress.client import EgressResponse, check_url, fetch
+from app.egress.client import EgressResponse, fetch
 from app.egress.errors import EgressError, EgressRefused
 from app.egress.policy import EgressPolicy, check_address
 
@@ -13,6 +13,5 @@ __all__ = [
     "EgressRefused",
     "EgressResponse",
     "check_address",
-    "check_url",
     "fetch",
 ]

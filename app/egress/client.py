@@ -212,12 +212,3 @@ def _origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
 def _tls_context() -> ssl.SSLContext:
     """Built once: loading the CA bundle for every call would cost more than the request."""
     return ssl.create_default_context(cafile=certifi.where())
-
-
-async def check_url(policy: EgressPolicy, url: str) -> None:
-    """Refuse a URL Nova would not fetch itself.
-
-    For libraries that make their own HTTP requests (the CalDAV client): the address is
-    checked, but the library connects by name, so DNS rebinding is not prevented there.
-    """
-    await _resolve(_parse_url(url), policy)

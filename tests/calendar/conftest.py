@@ -17,7 +17,11 @@ import httpx
 import pytest
 
 from app.calendar import CalendarCredentials
+from app.egress import EgressPolicy
 from tests.fixtures.server import free_port
+
+# Radicale listens on loopback, which the egress guard refuses unless allowed, as an admin would.
+LOOPBACK = EgressPolicy(allow=("127.0.0.1",))
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.calendar import CalendarClient
-from tests.calendar.conftest import Radicale
+from tests.calendar.conftest import LOOPBACK, Radicale
 from tests.conftest import start_live
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply, last_tool_result
@@ -64,7 +64,7 @@ async def test_calendar_from_settings_to_an_approved_event(
         assert waiting["waiting_for"]["kind"] == "approval"
         assert waiting["waiting_for"]["tool"] == "calendar_create_event"
         assert "Dentist" in waiting["waiting_for"]["args"]
-        client = CalendarClient(account)
+        client = CalendarClient(account, egress=LOOPBACK)
         assert await client.list_events(start - timedelta(days=1), start + timedelta(days=1)) == []
         async with live.api() as api:
             assert (

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import caldav
 import pytest
 
 from app.calendar import CalendarClient, CalendarCredentials, CalendarError, EventInfo
-from tests.calendar.conftest import Radicale
+from app.egress import EgressPolicy
+from tests.calendar.conftest import LOOPBACK, Radicale
 from tests.fixtures.server import free_port
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,14 +35,14 @@ def insert_raw(credentials: CalendarCredentials, body: str) -> None:
 
 
 async def test_lists_calendars(alice: CalendarCredentials) -> None:
-    calendars = await CalendarClient(alice).list_calendars()
+    calendars = await CalendarClient(alice, egress=LOOPBACK).list_calendars()
 
     assert [c.name for c in calendars] == ["Personal"]
     assert calendars[0].id.startswith(alice.url) and "/alice/" in calendars[0].id
 
 
 async def test_event_lifecycle(account: CalendarCredentials) -> None:
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
     start = datetime(2026, 3, 10, 14, tzinfo=PARIS)
 
     created = await client.create_event(
@@ -85,7 +88,7 @@ async def test_event_lifecycle(account: CalendarCredentials) -> None:
 
 
 async def test_bad_times_are_refused(account: CalendarCredentials) -> None:
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
     with pytest.raises(CalendarError, match="must end after it starts"):
         await client.create_event("Backwards", at(10, 12), at(10, 11))
     with pytest.raises(CalendarError, match="needs a title"):
@@ -97,7 +100,7 @@ async def test_bad_times_are_refused(account: CalendarCredentials) -> None:
 
 
 async def test_all_day_event(account: CalendarCredentials) -> None:
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
     # Midnight in Paris is still the previous day in UTC: the caller's date is what counts.
     first = datetime(2026, 3, 12, tzinfo=PARIS)
 
@@ -122,7 +125,7 @@ async def test_weekly_event_is_expanded(account: CalendarCredentials) -> None:
         "RRULE:FREQ=WEEKLY;BYDAY=MO\r\nEXDATE;TZID=Europe/Paris:20260316T093000\r\n"
         "SUMMARY:Standup\r\nEND:VEVENT\r\n"
     ))  # fmt: skip
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
 
     occurrences = await client.list_events(at(1), at(1, month=5))
 
@@ -146,7 +149,7 @@ async def test_runaway_rule_is_bounded(account: CalendarCredentials) -> None:
         "DTSTART:20260301T000000Z\r\nDTEND:20260301T000001Z\r\nRRULE:FREQ=SECONDLY\r\n"
         "SUMMARY:Spam\r\nEND:VEVENT\r\n"
     ))  # fmt: skip
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
     await client.create_event("Real meeting", at(20, 9), at(20, 10))
 
     began = time.monotonic()
@@ -161,7 +164,7 @@ async def test_runaway_rule_is_bounded(account: CalendarCredentials) -> None:
 
 
 async def test_longer_range_is_refused(account: CalendarCredentials) -> None:
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
     with pytest.raises(CalendarError, match="at most 366 days"):
         await client.list_events(at(1), at(1) + timedelta(days=367))
     with pytest.raises(CalendarError, match="at most 366 days"):
@@ -175,7 +178,7 @@ async def test_calendar_is_chosen_by_name(account: CalendarCredentials) -> None:
             dav.principal().make_calendar(name="Work")
 
     await asyncio.to_thread(add_work)
-    client = CalendarClient(account)
+    client = CalendarClient(account, egress=LOOPBACK)
 
     meeting = await client.create_event("Review", at(5, 9), at(5, 10), calendar="WORK")
     lunch = await client.create_event("Lunch", at(5, 12), at(5, 13), calendar="personal")
@@ -197,40 +200,30 @@ async def test_calendar_is_chosen_by_name(account: CalendarCredentials) -> None:
 async def test_wrong_password(radicale: Radicale, account: CalendarCredentials) -> None:
     wrong = CalendarCredentials(url=radicale.url, username=account.username, password="nope")
     with pytest.raises(CalendarError) as caught:
-        await CalendarClient(wrong).list_calendars()
+        await CalendarClient(wrong, egress=LOOPBACK).list_calendars()
     assert str(caught.value) == "The calendar server rejected the username or password."
 
 
 async def test_unreachable_server() -> None:
     url = f"http://127.0.0.1:{free_port()}/"
-    client = CalendarClient(CalendarCredentials(url, "alice", "secret"), timeout=2)
+    client = CalendarClient(CalendarCredentials(url, "alice", "secret"), egress=LOOPBACK, timeout=2)
     with pytest.raises(CalendarError) as caught:
         await client.list_calendars()
     assert str(caught.value) == f"The calendar server is unreachable at {url}."
 
 
-async def test_check_url_runs_before_every_operation(radicale: Radicale, account: CalendarCredentials) -> None:
-    checked: list[str] = []
-
-    async def allow(url: str) -> None:
-        checked.append(url)
-
-    async def refuse(url: str) -> None:
-        raise CalendarError(f"Refused: {url} is not allowed")
-
-    await CalendarClient(account, check_url=allow).list_events(at(1), at(2))
-    assert checked == [account.url]
-
+async def test_the_egress_policy_guards_every_operation(radicale: Radicale, account: CalendarCredentials) -> None:
     seen = radicale.requests_seen()
     with pytest.raises(CalendarError, match="Refused"):
-        await CalendarClient(account, check_url=refuse).create_event("Nope", at(3, 9), at(3, 10))
+        await CalendarClient(account, egress=EgressPolicy()).create_event("Nope", at(3, 9), at(3, 10))
     assert radicale.requests_seen() == seen
-    assert await CalendarClient(account).list_events(at(1), at(31)) == []
+    assert await CalendarClient(account, egress=LOOPBACK).list_events(at(1), at(31)) == []
 
 
 @pytest.fixture
 def redirector(radicale: Radicale) -> Iterator[str]:
-    """A server that sends every request on to Radicale, as a hostile one could send it inside."""
+    """A server on 127.0.0.2 that sends every request on to Radicale (127.0.0.1), as a hostile
+    server could point inside."""
 
     class Redirect(BaseHTTPRequestHandler):
         def do_PROPFIND(self) -> None:
@@ -244,29 +237,41 @@ def redirector(radicale: Radicale) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Redirect)
+    server = ThreadingHTTPServer(("127.0.0.2", free_port()), Redirect)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    yield f"http://127.0.0.2:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
 
 
-async def test_check_url_sees_redirects(redirector: str, radicale: Radicale, account: CalendarCredentials) -> None:
-    checked: list[str] = []
-
-    async def only_the_redirector(url: str) -> None:
-        checked.append(url)
-        if not url.startswith(redirector):
-            raise CalendarError(f"Refused: {url}")
-
+async def test_redirects_are_checked(redirector: str, radicale: Radicale, account: CalendarCredentials) -> None:
     credentials = CalendarCredentials(redirector, account.username, account.password)
     seen = radicale.requests_seen()
     with pytest.raises(CalendarError, match="Refused"):
-        await CalendarClient(credentials, check_url=only_the_redirector).list_calendars()
-    # caldav retries a failed request once, so the refused address may be asked about twice.
-    assert checked[0] == redirector
-    assert set(checked[1:]) == {radicale.url}
+        await CalendarClient(credentials, egress=EgressPolicy(allow=("127.0.0.2",))).list_calendars()
+    assert radicale.requests_seen() == seen
+
+
+async def test_a_name_that_rebinds_never_reaches_the_refused_address(
+    radicale: Radicale, account: CalendarCredentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name answers an allowed address once, then Radicale's: a check made apart from the
+    connection would pass and the library would then connect to the refused one."""
+    port = int(radicale.url.rsplit(":", 1)[1].strip("/"))
+    answers = iter(["127.0.0.2"])
+    real = socket.getaddrinfo
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "calendar.rebind.test":
+            return real(next(answers, "127.0.0.1"), *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    credentials = CalendarCredentials(f"http://calendar.rebind.test:{port}/", account.username, account.password)
+    seen = radicale.requests_seen()
+    with pytest.raises(CalendarError):
+        await CalendarClient(credentials, egress=EgressPolicy(allow=("127.0.0.2",))).list_calendars()
     assert radicale.requests_seen() == seen
 
 

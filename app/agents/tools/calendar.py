@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from app.agents.tools.context import ToolContext, ToolFailure
 from app.calendar import CalendarClient, CalendarError
-from app.egress import EgressRefused, check_url
 
 T = TypeVar("T")
 
@@ -54,14 +53,7 @@ def calendar_tools(ctx: ToolContext) -> list[BaseTool]:
     def client() -> CalendarClient:
         if ctx.env.calendar is None:
             raise ToolFailure("No calendar account is set up (Tools page).")
-
-        async def guard(url: str) -> None:
-            try:
-                await check_url(ctx.egress, url)
-            except EgressRefused as exc:
-                raise CalendarError(str(exc)) from exc
-
-        return CalendarClient(ctx.env.calendar, check_url=guard)
+        return CalendarClient(ctx.env.calendar, egress=ctx.egress)
 
     def when(text: str) -> datetime:
         try:
