@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from contextlib import suppress
 from datetime import datetime
@@ -24,6 +25,8 @@ from app.runs.tool_assembly import build_tools
 log = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.2
+# How often a running run asks the database whether its owner is still active.
+OWNER_CHECK_SECONDS = 1.0
 WORKER_STOPPED = "The worker running it stopped."
 
 
@@ -135,8 +138,15 @@ async def _start_from_saved_step(
 async def _watch_for_stop(
     ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused], stopped: asyncio.Event
 ) -> None:
+    owner_checked_at = time.monotonic()
     while not generation.done():
         try:
+            if not stopped.is_set() and time.monotonic() - owner_checked_at >= OWNER_CHECK_SECONDS:
+                owner_checked_at = time.monotonic()
+                # A suspension made where the event log cannot reach (`nova user suspend` beside
+                # an embedded server) stops the run too: every process shares the database.
+                if not await lifecycle.owner_is_active(ctx, uuid.UUID(run_id)):
+                    stopped.set()
             if stopped.is_set() or await ctx.events.cancel_requested(run_id):
                 stopped.set()
                 # Again on every poll until it ends: a library may swallow one cancellation.

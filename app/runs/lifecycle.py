@@ -30,6 +30,11 @@ async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
         return await load_plan(session, ctx, claim)
 
 
+async def owner_is_active(ctx: AppContext, run_id: uuid.UUID) -> bool:
+    async with ctx.db.transaction() as session:
+        return await repository.owner_is_active(session, run_id)
+
+
 async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str, interrupt_id: str | None) -> bool:
     pending = {"request": request, "graph_thread": plan.graph_thread, "text": text, "interrupt_id": interrupt_id}
     async with ctx.db.transaction() as session:

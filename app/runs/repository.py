@@ -21,6 +21,11 @@ async def get(session: AsyncSession, run_id: uuid.UUID) -> Run | None:
     return await session.get(Run, run_id)
 
 
+async def owner_is_active(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    query = select(User.is_active).join(Run, Run.owner_id == User.id).where(Run.id == run_id)
+    return bool(await session.scalar(query))
+
+
 async def active_for_thread(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:
     query = select(Run).where(
         Run.thread_id == thread_id,

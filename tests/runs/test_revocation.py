@@ -9,6 +9,7 @@ closed" is "the GET returned".
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tests.fixtures.factories import make_agent, make_provider
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import PASSWORD, Nova, submit
+from tests.fixtures.server import ROOT, nova_command, nova_env
 from tests.fixtures.sse import Received, read_events
 
 WITHIN = 5.0  # seconds: the promise
@@ -235,3 +237,32 @@ async def _live_wait(live: LiveNova, run_id: str, status: RunStatus, within: flo
             return time.monotonic() - started
         assert time.monotonic() - started < within, f"run still {run.status.value}, not {status.value}"
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.live
+async def test_embedded_cli_suspension_stops_the_servers_running_job(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> None:
+    """`nova user suspend` is its own process beside an embedded `nova serve`: it cannot reach
+    the server's in-process event log, only the database they share."""
+    async with start_live(request, "embedded", tmp_path) as live:
+        await live.seed(llm.base_url)
+        llm.queue(SLOW)
+        run_id = (await live.post(await live.new_thread()))["run_id"]
+        await _live_wait(live, run_id, RunStatus.RUNNING, within=15)
+        received = Received()
+        async with live.api() as api:
+            stream = asyncio.create_task(read_events(api, run_id, received))
+            while not received.types.count("message.delta"):
+                assert not stream.done()
+                await asyncio.sleep(0.05)
+            suspend = await asyncio.to_thread(
+                subprocess.run, nova_command("user", "suspend", live.email), cwd=ROOT,
+                env=nova_env(live.data_dir, **live.env), capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert suspend.returncode == 0, suspend.stderr
+            started = time.monotonic()
+            cancelled_after = await _live_wait(live, run_id, RunStatus.CANCELLED, within=WITHIN)
+            done, _ = await asyncio.wait({stream}, timeout=WITHIN - (time.monotonic() - started))
+        assert done, "the token's stream was still open"
+        assert cancelled_after < WITHIN
