@@ -82,8 +82,12 @@ class CalendarClient:
         location: str | None = None,
         description: str | None = None,
         all_day: bool = False,
+        uid: str | None = None,
     ) -> EventInfo:
-        created = ics.new_event(summary, start, end, location=location, description=description, all_day=all_day)
+        """`uid` makes the call idempotent: the same one again rewrites that event."""
+        created = ics.new_event(
+            summary, start, end, location=location, description=description, all_day=all_day, uid=uid
+        )
 
         def run(found: list[caldav.Calendar]) -> EventInfo:
             target = lookup.pick(found, calendar)[0]

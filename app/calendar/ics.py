@@ -53,9 +53,10 @@ def new_event(
     location: str | None,
     description: str | None,
     all_day: bool,
+    uid: str | None = None,
 ) -> Calendar:
     event = Event()
-    event.add("UID", f"{uuid.uuid4()}@nova")
+    event.add("UID", uid or f"{uuid.uuid4()}@nova")
     event.add("DTSTAMP", datetime.now(UTC))
     event.add("SUMMARY", _title(summary))
     first, after = _span(start, end, all_day=all_day)

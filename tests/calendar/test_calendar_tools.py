@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.calendar import CalendarClient
+from app.agents.tools.calendar import calendar_tools
+from app.agents.tools.context import ToolContext, ToolEnvironment
+from app.agents.tools.instrument import instrument
+from app.calendar import CalendarClient, CalendarCredentials
 from tests.calendar.conftest import LOOPBACK, Radicale
 from tests.conftest import start_live
 from tests.fixtures.live import LiveNova
@@ -84,3 +89,38 @@ async def test_calendar_from_settings_to_an_approved_event(
         )
         listed = await live.wait_terminal((await live.post(await live.new_thread(), "What's on?"))["run_id"])
         assert "Dentist" in listed["message"]["content"]
+
+
+class _ForgetfulLedger:
+    """A ledger that never gets to record: the worker died between the effect and the record."""
+
+    async def done(self, call_id: str) -> str | None:
+        return None
+
+    async def record(self, call_id: str, tool: str, output: str) -> None:
+        pass
+
+
+async def test_a_create_repeated_after_a_crash_writes_the_same_event(account: CalendarCredentials) -> None:
+    async def emit(kind: Any, data: Any) -> None:
+        pass
+
+    ctx = ToolContext(
+        user_id=uuid.uuid4(), run_id=uuid.uuid4(), timezone=ZoneInfo("UTC"),
+        env=ToolEnvironment(None, None, account), egress=LOOPBACK, memory=None,  # type: ignore[arg-type]
+        emit=emit, approve=None, ask=None, effects=_ForgetfulLedger(),  # type: ignore[arg-type]
+    )  # fmt: skip
+    tools = {tool.name: tool for tool in calendar_tools(ctx)}
+    create = instrument(tools["calendar_create_event"], ctx, once=True)
+    args = {"summary": "Dentist", "start": "2026-03-04T09:00:00", "end": "2026-03-04T10:00:00"}
+
+    def call(call_id: str) -> dict[str, Any]:
+        return {"type": "tool_call", "name": create.name, "id": call_id, "args": args}
+
+    for call_id in ("call_1", "call_1", "call_2"):
+        await create.ainvoke(call(call_id))
+    events = await CalendarClient(account, egress=LOOPBACK).list_events(
+        datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
+    )
+    # The repeat of call_1 rewrote its event; call_2 is another call, so another event.
+    assert [event.summary for event in events] == ["Dentist", "Dentist"]

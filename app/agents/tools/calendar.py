@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
@@ -9,7 +10,7 @@ from typing import TypeVar
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from app.agents.tools.context import ToolContext, ToolFailure
+from app.agents.tools.context import EFFECT_KEY, ToolContext, ToolFailure
 from app.calendar import CalendarClient, CalendarError
 
 T = TypeVar("T")
@@ -93,9 +94,11 @@ def calendar_tools(ctx: ToolContext) -> list[BaseTool]:
     async def create_event(summary: str, start: str, end: str, location: str | None = None,
                            description: str | None = None, calendar: str | None = None) -> str:  # fmt: skip
         all_day = len(start) == 10 and len(end) == 10
+        key = EFFECT_KEY.get()  # the same call again writes the same event, not a second one
         event = await calls(client().create_event(
             summary, when(start), when(end), calendar=calendar, location=location,
             description=description, all_day=all_day,
+            uid=f"{uuid.uuid5(uuid.NAMESPACE_URL, key)}@nova" if key else None,
         ))  # fmt: skip
         return "Created: " + event.describe(ctx.timezone)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -16,6 +17,12 @@ from app.sandbox import Sandbox
 Emit = Callable[[EventType, dict[str, Any]], Awaitable[Any]]
 Approve = Callable[[dict[str, Any]], Awaitable[bool]]
 Ask = Callable[[dict[str, Any]], Awaitable[str]]
+
+
+# The idempotency key (run and tool call) of the side-effecting call in progress, for tools
+# that can hand it to the other side, e.g. as a calendar event's UID: the worker may die
+# after the effect and before the ledger records it, and a repeat must then change nothing.
+EFFECT_KEY: ContextVar[str | None] = ContextVar("nova_effect_key", default=None)
 
 
 class ToolFailure(Exception):

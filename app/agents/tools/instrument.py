@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from pydantic import BaseModel, create_model
 
-from app.agents.tools.context import ToolContext, ToolFailure
+from app.agents.tools.context import EFFECT_KEY, ToolContext, ToolFailure
 from app.events.types import EventType
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,11 @@ def instrument(
             return DECLINED
         await ctx.emit(EventType.TOOL_STARTED, step)
         started = time.monotonic()
-        status, output = await _run(inner, kwargs, ctx, tool.name)
+        key = EFFECT_KEY.set(f"{ctx.run_id}:{effect}" if effect else None)
+        try:
+            status, output = await _run(inner, kwargs, ctx, tool.name)
+        finally:
+            EFFECT_KEY.reset(key)
         text = output if len(output) <= MAX_OUTPUT_CHARS else output[:MAX_OUTPUT_CHARS] + "\n[… output truncated]"
         if effect and ledger:
             await ledger.record(effect, tool.name, text)  # before the step shows as done
