@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from app.accounts.authentication import NovaAuthBackend
+from app.agent_configs import service as agent_configs
 from app.context import AppContext, open_context
 from app.routes import routes
 from app.runs import lifecycle
@@ -75,4 +76,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.reauthenticate = authentication.still_valid  # open streams re-check (web/sse.py)
+    # A user's first provider brings their default agent at once (providers/views.py).
+    app.state.provider_added = agent_configs.agents_for_chat
     return app

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from app.db import Base
 from app.memory import service as memories
-from app.models import CustomTool, Role
+from app.models import CustomTool, Message, Role
 from app.tokens import service as tokens
 from tests.fixtures.factories import make_agent, make_finished_run, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM
@@ -95,6 +95,7 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
            "memory_id": memory.id, "tool_id": custom.id}  # fmt: skip
     async with nova.ctx.db.transaction() as session:
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
+        ids["message_id"] = (await session.scalars(select(Message.id).where(Message.run_id == run.id))).one()
 
     walk = endpoints(nova)
     assert len(walk) > 25

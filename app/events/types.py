@@ -10,6 +10,8 @@ class EventType(enum.StrEnum):
     RUN_RESUMED = "run.resumed"
     # The reply starts over (a retry, or a new worker); `text` is what it starts from.
     RUN_RESTARTED = "run.restarted"
+    # A provider call failed for a passing reason; `attempt` of `of` starts after a backoff.
+    RUN_RETRYING = "run.retrying"
     RUN_WAITING = "run.waiting"
     RUN_COMPLETED = "run.completed"
     RUN_FAILED = "run.failed"

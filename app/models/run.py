@@ -65,6 +65,10 @@ class Run(IdMixin, CreatedMixin, Base):
     # What the paused run asks (question or approval), and until when it waits.
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reply so far, saved about every second while an embedded run streams: its event
+    # log lives in memory, so after a restart this is what is left of the text (kept as an
+    # interrupted reply). Cleared when the run ends.
+    partial_text: Mapped[str | None] = mapped_column(Text)
     # The execution trace (model calls, tool calls, sub-agents), kept once the run ends.
     trace: Mapped[list[Any] | None] = mapped_column(JSON)
     prompt_tokens: Mapped[int | None] = mapped_column()

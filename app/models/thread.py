@@ -23,6 +23,8 @@ class FinishReason(enum.StrEnum):
     STOP = "stop"
     CANCELLED = "cancelled"
     ERROR = "error"
+    # What was written before a restart of Nova cut the reply short (its run failed).
+    INTERRUPTED = "interrupted"
 
 
 class Thread(IdMixin, CreatedMixin, Base):

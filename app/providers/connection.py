@@ -48,7 +48,8 @@ async def check_connection(config: ProviderConfig) -> ConnectionResult:
         models = _model_names(response.json(), ollama)
     except (ValueError, TypeError, KeyError):
         return ConnectionResult(False, "The provider answered, but not with a model list.")
-    return ConnectionResult(True, f"Connected: {len(models)} models available.", models)
+    count = len(models)
+    return ConnectionResult(True, f"Connected: {count} model{'' if count == 1 else 's'} available.", models)
 
 
 def _client(config: ProviderConfig) -> httpx.AsyncClient:

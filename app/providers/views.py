@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from app.models import Provider, ProviderKind
 from app.providers import service
 from app.providers.connection import check_connection
 from app.providers.service import DEFAULT_BASE_URLS, ProviderInput
+from app.settings import Settings
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
@@ -21,6 +24,8 @@ from app.web.htmx import redirect
 from app.web.templates import render
 
 KINDS = [(kind.value, kind.label) for kind in ProviderKind]
+# What follows a new provider, in its transaction: the user's default agent if they have none.
+ProviderAdded = Callable[[AsyncSession, uuid.UUID, Settings], Awaitable[object]]
 
 
 def _form_context(form: dict[str, Any], errors: dict[str, str], provider: Provider | None) -> dict[str, Any]:
@@ -62,10 +67,18 @@ async def create_provider(request: Request) -> Response:
             await service.create_provider(
                 session, ctx.secretbox, None if system else user.id, ProviderInput.from_form(form)
             )
+            await _provider_added(request)(session, user.id, ctx.settings)
     except ValidationFailed as exc:
         context = _form_context({**form, "api_key": ""}, exc.errors, None)
         return render(request, "providers/form.html", context, status_code=400)
     return redirect(request, str(request.url_for("providers:list")))
+
+
+def _provider_added(request: Request) -> ProviderAdded:
+    """create_app hands over agent_configs' maker of the default "Nova" agent as
+    `app.state.provider_added`: agent_configs imports providers, so not the other way."""
+    hook: ProviderAdded = request.app.state.provider_added
+    return hook
 
 
 @login_required

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 
 from app.context import AppContext
-from app.models import Run, RunStatus
+from app.events import EventType, RunEvent
+from app.models import Agent, Run, RunStatus
 from app.runs import trace
 from app.runs.streaming import text_so_far
 
@@ -22,6 +26,7 @@ class RunView:
     stream_url: str
     cancel_url: str
     steps: list[dict[str, Any]] = field(default_factory=list)
+    status: str = ""  # "Retrying (2/4)…" while a provider failure is retried
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ async def run_view(request: Request, ctx: AppContext, run: Run) -> RunView | Pau
     if run.status is RunStatus.WAITING and run.pending:
         return await pause_view(request, ctx, run)
     text, last_id = await text_so_far(ctx, run.id)
-    steps = trace.from_events(await ctx.events.read_after(str(run.id), 0))
+    events = await ctx.events.read_after(str(run.id), 0)
+    steps = trace.from_events(events)
     stream = request.url_for("runs:stream", thread_id=run.thread_id, run_id=run.id).include_query_params(after=last_id)
     return RunView(
         run,
@@ -53,7 +59,25 @@ async def run_view(request: Request, ctx: AppContext, run: Run) -> RunView | Pau
         str(stream),
         _urls(request, run, "runs:cancel"),
         [s for s in steps if s["kind"] == "tool"],
+        status_line(events),
     )
+
+
+# Events that show the reply moving again, which ends a "Retrying" line.
+_PROGRESS = frozenset({EventType.MESSAGE_DELTA, EventType.RUN_RESTARTED, EventType.TOOL_STARTED,
+                       EventType.TOOL_FINISHED, EventType.RUN_STARTED, EventType.RUN_RESUMED})  # fmt: skip
+
+
+def next_status(shown: str, event: RunEvent) -> str:
+    """The streaming reply's status line after `event`: "Retrying (2/4)…" from a provider
+    failure until text or a step comes again, so a retry is never a silent, empty bubble."""
+    if event.type == EventType.RUN_RETRYING:
+        return f"Retrying ({event.data.get('attempt')}/{event.data.get('of')})…"
+    return "" if event.type in _PROGRESS else shown
+
+
+def status_line(events: Sequence[RunEvent]) -> str:
+    return functools.reduce(next_status, events, "")
 
 
 async def pause_view(request: Request, ctx: AppContext, run: Run, error: str | None = None) -> PauseView:
@@ -66,7 +90,17 @@ async def pause_view(request: Request, ctx: AppContext, run: Run, error: str | N
     )
 
 
-def live_template(view: RunView | PauseView) -> tuple[str, dict[str, Any]]:
+async def agents_by_id(ctx: AppContext, agent_id: uuid.UUID | None) -> dict[uuid.UUID, Agent]:
+    """The agent that writes a reply, for its label (threads pages pass all the user's agents)."""
+    if agent_id is None:
+        return {}
+    async with ctx.db.transaction() as session:
+        agent = await session.get(Agent, agent_id)
+    return {agent.id: agent} if agent is not None else {}
+
+
+async def live_template(ctx: AppContext, view: RunView | PauseView) -> tuple[str, dict[str, Any]]:
+    labels = await agents_by_id(ctx, view.run.agent_id)
     if isinstance(view, PauseView):
-        return "threads/_pause.html", {"pause_view": view}
-    return "threads/_run.html", {"run_view": view}
+        return "threads/_pause.html", {"pause_view": view, "agents_by_id": labels}
+    return "threads/_run.html", {"run_view": view, "agents_by_id": labels}

@@ -17,7 +17,7 @@ from app.db import utcnow
 from app.events import EventType
 from app.events.writer import EventWriter
 from app.models import RunStatus
-from app.runs import lifecycle
+from app.runs import lifecycle, partial
 from app.runs.plan import RunAbandoned, RunPlan
 from app.runs.service import Outcome
 from app.runs.tool_assembly import build_tools
@@ -58,8 +58,11 @@ class _Progress:
         self.first_token_at: datetime | None = None
         self.usage: Usage | None = None
 
+    def text(self) -> str:
+        return "".join(self.parts)
+
     def outcome(self, status: RunStatus, error: str | None = None, cause: str | None = None) -> Outcome:
-        return Outcome(status, "".join(self.parts), error=error, usage=self.usage, cause=cause,
+        return Outcome(status, self.text(), error=error, usage=self.usage, cause=cause,
                        first_token_at=self.first_token_at)  # fmt: skip
 
 
@@ -70,6 +73,7 @@ async def _generate_until_done(
     generation = asyncio.create_task(_generate_with_retries(ctx, writer, plan, progress))
     stopped = asyncio.Event()
     watcher = asyncio.create_task(_watch_for_stop(ctx, str(plan.run_id), generation, stopped))
+    saver = asyncio.create_task(partial.keep_saving(ctx, plan, progress.text)) if ctx.settings.embedded else None
     try:
         async with asyncio.timeout(ctx.settings.run_timeout_seconds):
             return await generation
@@ -81,9 +85,11 @@ async def _generate_until_done(
             return progress.outcome(RunStatus.CANCELLED)
         raise
     finally:
-        watcher.cancel()
-        with suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, saver):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         await writer.flush()
 
 
@@ -117,6 +123,9 @@ async def _generate_with_retries(
                 reason = str(failure.after_retries(attempt))
                 return progress.outcome(RunStatus.FAILED, reason, f"provider:{failure.kind}")
             log.info("run %s: %s; retrying", plan.run_id, failure)
+            # Said before the backoff, so followers are not left with a silent reply for seconds.
+            retrying = {"attempt": attempt + 2, "of": retries + 1, "reason": str(failure)}
+            await writer.emit(EventType.RUN_RETRYING, retrying)
             await asyncio.sleep(ctx.settings.provider_retry_base_seconds * 2**attempt)
             continuing = await _start_from_saved_step(graph, writer, plan, progress, str(failure))
     raise AssertionError("unreachable")

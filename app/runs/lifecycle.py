@@ -35,6 +35,11 @@ async def owner_is_active(ctx: AppContext, run_id: uuid.UUID) -> bool:
         return await repository.owner_is_active(session, run_id)
 
 
+async def save_partial_text(ctx: AppContext, plan: RunPlan, text: str) -> None:
+    async with ctx.db.transaction() as session:
+        await repository.save_partial_text(session, plan.run_id, plan.attempt, text or None)
+
+
 async def pause(ctx: AppContext, plan: RunPlan, request: dict[str, Any], text: str, interrupt_id: str | None) -> bool:
     pending = {"request": request, "graph_thread": plan.graph_thread, "text": text, "interrupt_id": interrupt_id}
     async with ctx.db.transaction() as session:

@@ -63,6 +63,12 @@ async def transition(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def save_partial_text(session: AsyncSession, run_id: uuid.UUID, attempt: int, text: str | None) -> None:
+    """Only while this attempt still runs it: a late save must not outlive the run's end."""
+    query = update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.attempts == attempt)
+    await session.execute(query.values(partial_text=text))
+
+
 async def reply_for(session: AsyncSession, run_id: uuid.UUID) -> Message | None:
     return await session.scalar(select(Message).where(Message.run_id == run_id))
 

@@ -202,7 +202,7 @@ async def finish(
         session, run_id, from_status=run.status,
         attempt=attempt if attempt is not None else run.attempts,
         status=outcome.status, error=outcome.error, finished_at=now,
-        first_token_at=outcome.first_token_at, trace=steps or None,
+        first_token_at=outcome.first_token_at, trace=steps or None, partial_text=None,
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
     )  # fmt: skip
@@ -222,6 +222,8 @@ def terminal_data(run: Run, message: Message | None) -> dict[str, Any]:
     data: dict[str, Any] = {"run_id": str(run.id), "thread_id": str(run.thread_id), "status": run.status.value}
     if message is not None:
         data.update(message_id=str(message.id), content=message.content)
+        if message.finish_reason is not None:
+            data["finish_reason"] = message.finish_reason.value  # "interrupted" is no status's own
     if run.error:
         data["error"] = run.error
     if run.completion_tokens is not None:
@@ -236,11 +238,19 @@ async def final_event(session: AsyncSession, run: Run) -> RunEvent:
 
 
 async def fail_interrupted(session: AsyncSession) -> Sequence[Run]:
-    """Embedded start-up: runs a dead process left running fail; returns the queued ones to run again."""
+    """Embedded start-up: runs a dead process left running fail; returns the queued ones to run again.
+
+    The text a run had written (its last save) is kept as an interrupted reply, the way Stop
+    keeps it; a run that had written nothing says why it ended.
+    """
     for run in await repository.with_status(session, [RunStatus.RUNNING]):
+        text = run.partial_text
         await repository.transition(
             session, run.id, from_status=RunStatus.RUNNING,
-            status=RunStatus.FAILED, error=INTERRUPTED_MESSAGE, finished_at=utcnow(),
+            status=RunStatus.FAILED, error=INTERRUPTED_MESSAGE, finished_at=utcnow(), partial_text=None,
         )  # fmt: skip
-        session.add(repository.reply_message(run, INTERRUPTED_MESSAGE, FinishReason.ERROR, utcnow()))
+        if text:
+            session.add(repository.reply_message(run, text, FinishReason.INTERRUPTED, utcnow()))
+        else:
+            session.add(repository.reply_message(run, INTERRUPTED_MESSAGE, FinishReason.ERROR, utcnow()))
     return await repository.with_status(session, [RunStatus.QUEUED])

@@ -16,6 +16,7 @@ STEP_TYPES = {
     EventType.TOOL_FINISHED,
     EventType.MODEL_FINISHED,
     EventType.RUN_RESTARTED,
+    EventType.RUN_RETRYING,
     EventType.RUN_WAITING,
 }
 
@@ -31,7 +32,7 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
         if event.type == EventType.MODEL_FINISHED:
             roots.append({"kind": "model", **data})
             continue
-        if event.type in (EventType.RUN_RESTARTED, EventType.RUN_WAITING):
+        if event.type in (EventType.RUN_RESTARTED, EventType.RUN_RETRYING, EventType.RUN_WAITING):
             roots.append({"kind": "note", "summary": _note(event)})
             continue
         call_id = str(data.get("call_id"))
@@ -48,6 +49,8 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
 def _note(event: RunEvent) -> str:
     if event.type == EventType.RUN_RESTARTED:
         return f"Started over: {event.data.get('reason', '')}"
+    if event.type == EventType.RUN_RETRYING:
+        return f"Tried again ({event.data.get('attempt')}/{event.data.get('of')}): {event.data.get('reason', '')}"
     request = event.data
     if request.get("kind") == "approval":
         return f"Waited for approval: {request.get('summary', '')}"

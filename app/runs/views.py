@@ -18,7 +18,7 @@ from app.errors import Conflict, NotFound
 from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
 from app.runs import control, service, trace
-from app.runs.display import live_template, pause_view, run_view
+from app.runs.display import agents_by_id, live_template, next_status, pause_view, run_view
 from app.runs.endings import ending_of_event
 from app.runs.streaming import open_run_stream
 from app.web.auth import current_user, login_required
@@ -45,8 +45,11 @@ async def _html_frames(
     request: Request, ctx: AppContext, run: Run, events: AsyncIterator[RunEvent]
 ) -> AsyncIterator[ServerSentEvent]:
     """Deltas as escaped text, steps as they happen; the end (or a pause) as the message."""
+    # The bubble's status line; unknown to a reconnect, which may follow a retry's line.
+    shown: str | None = None
     async for event in events:
         event_id = str(event.id) if event.id else None
+        status = next_status(shown or "", event)
         if event.type == EventType.MESSAGE_DELTA:
             yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="delta", id=event_id)
         elif event.type == EventType.RUN_RESTARTED:
@@ -57,16 +60,26 @@ async def _html_frames(
             async with ctx.db.transaction() as session:
                 paused = await session.get(Run, run.id)
             if paused is not None and paused.status is RunStatus.WAITING:
-                view = await pause_view(request, ctx, paused)
-                yield ServerSentEvent(render_fragment(request, "threads/_pause.html", {"pause_view": view}),
-                                      event="done", id=event_id)  # fmt: skip
+                template, context = await live_template(ctx, await pause_view(request, ctx, paused))
+                yield ServerSentEvent(render_fragment(request, template, context), event="done", id=event_id)
                 return
         elif event.terminal:
-            message = _finished_message(event)
-            html_message = render_fragment(request, "threads/_message.html", {"message": message})
+            message = _finished_message(event, run.agent_id)
+            context = {"message": message, "agents_by_id": await agents_by_id(ctx, run.agent_id)}
+            html_message = render_fragment(request, "threads/_message.html", context)
             yield ServerSentEvent(html_message, event="done", id=event_id)
         else:
-            yield ServerSentEvent(event.type, event="status", id=event_id)
+            # No look of its own (started, a model call done, a retry): the status line, and the id.
+            yield ServerSentEvent(_status_html(status), event="status", id=event_id)
+            shown = status
+        if status != shown:  # the reply moves again after a retry: its line goes
+            yield ServerSentEvent(_status_html(status), event="status")
+            shown = status
+
+
+def _status_html(line: str) -> str:
+    # Never empty: EventSource drops an event without data, and the old line would stay.
+    return f'<span class="run-status-text">{html.escape(line)}</span>'
 
 
 def _step_html(request: Request, event: RunEvent) -> str:
@@ -80,16 +93,18 @@ def _step_html(request: Request, event: RunEvent) -> str:
     return markup
 
 
-def _finished_message(event: RunEvent) -> Message:
+def _finished_message(event: RunEvent, agent_id: uuid.UUID | None) -> Message:
     data = event.data
-    finish = ending_of_event(event.type).finish_reason
+    # The message's own reason when it has one: a run failed by a restart keeps its text.
+    kept = data.get("finish_reason")
+    finish = FinishReason(kept) if kept else ending_of_event(event.type).finish_reason
     content = data.get("error") if finish is FinishReason.ERROR else data.get("content")
     message_id = data.get("message_id") or data.get("run_id")
     run_id = data.get("run_id")
     return Message(
         id=uuid.UUID(str(message_id)), role=MessageRole.ASSISTANT, content=str(content or ""),
         finish_reason=finish, created_at=utcnow(),
-        run_id=uuid.UUID(str(run_id)) if run_id else None,
+        run_id=uuid.UUID(str(run_id)) if run_id else None, agent_id=agent_id,
         thread_id=uuid.UUID(str(data["thread_id"])) if data.get("thread_id") else None,
     )  # fmt: skip
 
@@ -130,14 +145,15 @@ async def answer(request: Request) -> Response:
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=run.thread_id)))
     view = await run_view(request, ctx, resumed)
-    template, context = live_template(view)
+    template, context = await live_template(ctx, view)
     return render(request, template, context)
 
 
 async def _pause_error(request: Request, run: Run, error: str, status_code: int) -> Response:
     """The question or approval card again, saying why the answer was not taken."""
-    view = await pause_view(request, app_context(request), run, error)
-    return render(request, "threads/_pause.html", {"pause_view": view}, status_code=status_code)
+    ctx = app_context(request)
+    template, context = await live_template(ctx, await pause_view(request, ctx, run, error))
+    return render(request, template, context, status_code=status_code)
 
 
 @login_required

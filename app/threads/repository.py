@@ -30,3 +30,8 @@ async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid
 async def list_messages(session: AsyncSession, thread_id: uuid.UUID) -> Sequence[Message]:
     query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at, Message.id)
     return (await session.scalars(query)).all()
+
+
+async def latest_message(session: AsyncSession, thread_id: uuid.UUID) -> Message | None:
+    query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at.desc(), Message.id.desc())
+    return await session.scalar(query.limit(1))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agent_configs import service as agent_configs
 from app.db import utcnow
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Agent, FinishReason, Message, MessageRole, Run, Thread
 from app.runs import service as runs
 from app.settings import Settings
@@ -21,6 +21,7 @@ PAGE_SIZE = 30
 NEW_THREAD_TITLE = "New thread"
 MAX_TITLE = 200
 MAX_MESSAGE_CHARS = 100_000
+RETRY_REFUSED = "Only the last reply of a thread can be tried again, and only if it failed."
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,26 @@ async def post_message(
     await session.flush()
     run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions)
     return Posted(message, run)
+
+
+async def retry_reply(
+    session: AsyncSession, settings: Settings, owner_id: uuid.UUID, thread_id: uuid.UUID, message_id: uuid.UUID
+) -> Run:
+    """A new run answering the thread's last message again, after the reply `message_id` failed.
+
+    The failure stays in the thread (models never see it). Only the latest reply can be
+    retried: an older one would answer a question the user has since moved on from.
+    """
+    thread = await get_thread(session, owner_id, thread_id)
+    if await runs.active_run(session, thread.id) is not None:  # said first: it is why the reply is not last
+        raise Conflict(runs.BUSY_MESSAGE)
+    latest = await repository.latest_message(session, thread.id)
+    if latest is None or latest.id != message_id or latest.finish_reason is not FinishReason.ERROR:
+        raise Conflict(RETRY_REFUSED)
+    agent = await agent_for_reply(session, settings, owner_id, thread, None)
+    run = await runs.start_run(session, owner_id, thread.id, agent.id)
+    thread.updated_at = utcnow()
+    return run
 
 
 async def agent_for_reply(

@@ -15,7 +15,7 @@ from app.errors import Conflict, ValidationFailed
 from app.models import Thread
 from app.runs import control
 from app.runs import service as runs
-from app.runs.display import run_view
+from app.runs.display import live_template, run_view
 from app.threads import service
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -50,6 +50,7 @@ async def _thread_context(
         "messages": await service.list_messages(session, thread) if thread and with_messages else [],
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
+        "agents_by_id": {agent.id: agent for agent in agents},
         "selected_agent_id": selected,
         "form": {},
         "errors": {},
@@ -101,7 +102,7 @@ async def rename_thread(request: Request) -> Response:
             )
         context = await _thread_context(session, request, thread)
     if is_htmx(request):
-        return render(request, "threads/page.html", context, fragment="threads/_title.html")
+        return render(request, "threads/_renamed.html", context)
     return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
 
 
@@ -144,6 +145,21 @@ async def post_message(request: Request) -> Response:
     return render(request, "threads/_posted.html", context)
 
 
+@login_required
+async def retry_reply(request: Request) -> Response:
+    """Try a failed reply again: a new run answers the thread's last message; with htmx the
+    live reply is appended below the failure (a refusal is a toast)."""
+    ctx, user_id, thread_id = app_context(request), current_user(request).id, _thread_id(request)
+    message_id: uuid.UUID = request.path_params["message_id"]
+    async with ctx.db.transaction() as session:
+        run = await service.retry_reply(session, ctx.settings, user_id, thread_id, message_id)
+    await control.start(ctx, run)
+    if not is_htmx(request):
+        return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
+    template, context = await live_template(ctx, await run_view(request, ctx, run))
+    return render(request, template, context)
+
+
 async def _composer_error(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
@@ -173,5 +189,11 @@ routes = [
         post_message,
         methods=["POST"],
         name="threads:post_message",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/messages/{message_id:uuid}/retry",
+        retry_reply,
+        methods=["POST"],
+        name="threads:retry",
     ),
 ]

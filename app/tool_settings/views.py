@@ -29,6 +29,7 @@ async def _page(request: Request, status_code: int = 200, **extra: Any) -> Respo
         custom = await repository.custom_tools(session) if user.is_admin else []
     context = {
         "statuses": statuses, "stored": service.masked(stored), "timezone": user.timezone,
+        "timezones": service.timezone_names(),
         "system_search": bool(ctx.settings.searxng_url), "custom_tools": custom,
         "form": {}, "errors": {},
     } | extra  # fmt: skip

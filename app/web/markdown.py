@@ -88,3 +88,8 @@ def sanitize_html(html: str) -> str:
 
 def render_markdown(text: str) -> str:
     return sanitize_html(_parser().render(text))
+
+
+def parse_blocks(text: str) -> list[int]:
+    """The first line of each top-level block (paragraph, list, fence, heading...)."""
+    return [token.map[0] for token in _parser().parse(text) if token.level == 0 and token.nesting >= 0 and token.map]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,16 @@ CHROMIUM_ARGS = [
 
 # Package scope: sync Playwright keeps an event loop running while it is open, which
 # would stop the async tests of other packages from starting their own.
+ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where browser tests leave screenshots for a person to look at (git ignores it)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,7 +45,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page; any console error fails the test, except those it marks as provoked."""
+    provoked = [re.compile(m.args[0]) for m in request.node.iter_markers("console_errors")]
     context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []
@@ -41,7 +55,8 @@ def page(browser: Browser) -> Iterator[Page]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
-    assert errors == [], f"browser console errors: {errors}"
+    unexpected = [e for e in errors if not any(pattern.search(e) for pattern in provoked)]
+    assert unexpected == [], f"browser console errors: {unexpected}"
 
 
 @dataclass

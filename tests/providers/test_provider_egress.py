@@ -138,14 +138,14 @@ async def test_the_same_url_works_for_a_system_provider_and_when_allowlisted(
                 assert await connection_message(nova, client, provider_id, url) == PROVIDER_ADDRESS_REFUSED
                 assert homelab.requests == []
                 # The user may test the admin's provider: it is trusted.
-                assert await connection_message(nova, client, system.id, url) == "Connected: 1 models available."
+                assert await connection_message(nova, client, system.id, url) == "Connected: 1 model available."
             assert len(homelab.requests) == 1
         async with open_nova(
             nova_settings(database_url, tmp_path, trust_scripted_llm=False, NOVA_EGRESS_ALLOWLIST="127.0.0.3")
         ) as nova:
             client, provider_id = await user_with_provider(nova, url)
             async with client:
-                assert await connection_message(nova, client, provider_id, url) == "Connected: 1 models available."
+                assert await connection_message(nova, client, provider_id, url) == "Connected: 1 model available."
         assert len(homelab.requests) == 2
         assert ("127.0.0.3", homelab.port) in sockets_opened
     finally:

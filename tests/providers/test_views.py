@@ -5,9 +5,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from app.models import Provider, Role
+from app.models import Agent, Provider, Role
+from tests.fixtures.factories import make_agent, make_provider
 from tests.fixtures.llm_server import ScriptedLLM
-from tests.fixtures.nova import Nova, field_error, submit
+from tests.fixtures.nova import TEST_PUBLIC_URL, Nova, field_error, submit
 
 SECRET_KEY = "sk-live-0123456789abcdefWXYZ"
 
@@ -43,6 +44,68 @@ async def test_create_provider_encrypts_and_masks_the_key(
     assert provider.api_key_encrypted and SECRET_KEY not in provider.api_key_encrypted
     assert nova.ctx.secretbox.decrypt(provider.api_key_encrypted) == SECRET_KEY
     assert SECRET_KEY not in caplog.text
+
+
+async def agents_of(nova: Nova, owner_id: object) -> list[tuple[str, bool, str]]:
+    async with nova.ctx.db.transaction() as session:
+        rows = await session.scalars(select(Agent).where(Agent.owner_id == owner_id).order_by(Agent.name))
+        return [(a.name, a.is_default, a.model) for a in rows]
+
+
+async def test_first_provider_brings_the_default_nova_agent(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        before = await client.get("/threads")
+        created = await submit(client, "/providers", provider_form(llm))
+        # Straight after the form, before any page that would make the agent on its way.
+        agents = await agents_of(nova, user.id)
+        second = await submit(client, "/providers", provider_form(llm, name="Second", default_model="other"))
+        after = await client.get("/threads")
+    assert 'id="needs-provider"' in before.text
+    assert f'<a href="{TEST_PUBLIC_URL}/providers">Add a provider</a>' in before.text
+    assert "your default agent, Nova, is ready" in before.text
+    assert created.status_code == 303
+    assert created.headers["location"] == f"{TEST_PUBLIC_URL}/providers"  # the list, not the form
+    assert second.status_code == 303
+    assert agents == [("Nova", True, "scripted-small")]
+    assert await agents_of(nova, user.id) == agents  # a later provider adds no second agent
+    assert 'id="needs-provider"' not in after.text
+
+
+async def test_an_htmx_provider_form_is_sent_to_the_list(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        created = await submit(client, "/providers", provider_form(llm), headers={"HX-Request": "true"})
+    assert created.headers["HX-Redirect"] == f"{TEST_PUBLIC_URL}/providers"
+    assert await agents_of(nova, user.id) == [("Nova", True, "scripted-small")]
+
+
+async def test_an_admins_first_system_provider_brings_their_nova_agent(nova: Nova, llm: ScriptedLLM) -> None:
+    admin = await nova.create_user("root@example.com", role=Role.ADMIN)
+    async with await nova.login("root@example.com") as client:
+        created = await submit(client, "/providers", provider_form(llm, system="on"))
+    assert created.status_code == 303
+    assert await agents_of(nova, admin.id) == [("Nova", True, "scripted-small")]
+
+
+async def test_a_provider_does_not_replace_the_agents_a_user_made(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    helper = await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
+    async with await nova.login("ada@example.com") as client:
+        created = await submit(client, "/providers", provider_form(llm))
+    assert created.status_code == 303
+    assert await agents_of(nova, user.id) == [("Helper", True, helper.model)]
+
+
+async def test_agents_without_a_provider_still_ask_for_one(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    provider = await make_provider(nova, user.id, llm.base_url)
+    await make_agent(nova, user.id, provider)
+    async with nova.ctx.db.transaction() as session:
+        await session.delete(await session.get(Provider, provider.id))
+    async with await nova.login("ada@example.com") as client:
+        page = await client.get("/threads")
+    assert 'id="needs-provider"' in page.text and "pick it for your agents" in page.text
 
 
 async def test_bad_provider_form_keeps_input_and_names_fields(nova: Nova, llm: ScriptedLLM) -> None:
@@ -96,6 +159,21 @@ async def test_test_connection_lists_models(nova: Nova, llm: ScriptedLLM) -> Non
     assert "scripted-small" in ok.text and "scripted-large" in ok.text
     assert "<html" not in ok.text  # only the fragment
     assert "rejected the API key" in rejected.text
+    assert "Connected: 2 models available." in ok.text
+
+
+async def test_one_model_is_counted_in_the_singular(
+    nova: Nova, llm: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llm, "models", ["scripted-only"])  # the server is shared: put back after
+    await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        await submit(client, "/providers", provider_form(llm))
+        async with nova.ctx.db.transaction() as session:
+            provider = await session.scalar(select(Provider))
+        assert provider is not None
+        ok = await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
+    assert "Connected: 1 model available." in ok.text
 
 
 async def test_unreachable_provider_is_reported_clearly(nova: Nova, llm: ScriptedLLM) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.models import Message, Run, RunStatus
+from app.models import FinishReason, Message, Run, RunStatus
 from tests.conftest import start_live
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
@@ -100,12 +100,15 @@ async def test_redis_down_when_posting_is_a_clear_503(
 async def test_embedded_restart_marks_interrupted_runs_failed(tmp_path: Path, llm: ScriptedLLM) -> None:
     from tests.fixtures.live import live_nova
 
+    reply = words(400)
     async with live_nova("embedded", tmp_path) as live:
         await live.seed(llm.base_url)
-        llm.queue(ScriptedReply(text=words(400), tokens_per_second=20))
+        llm.queue(ScriptedReply(text=reply, tokens_per_second=20))
         posted = await live.post(await live.new_thread())
+        received = Received()
         async with live.api() as client:
-            await read_events(client, posted["run_id"], Received(), stop_after=4)
+            await read_events(client, posted["run_id"], received, stop_after=4)
+        saved = await _saved_text(live, posted["run_id"])  # the text the reader has seen so far
         live.web.process.kill()
         live.web.process.wait()
         with nova_serve(tmp_path, **live.env) as again:
@@ -113,8 +116,31 @@ async def test_embedded_restart_marks_interrupted_runs_failed(tmp_path: Path, ll
                 base_url=again.url, headers={"authorization": f"Bearer {live.token}"}
             ) as client:
                 run = (await client.get(f"/api/v1/runs/{posted['run_id']}")).json()
+                final = Received()
+                await read_events(client, posted["run_id"], final)
+        replies = await _replies(live, posted["run_id"])
     assert run["status"] == "failed"
     assert run["error"] == "Interrupted by a restart of Nova."
+    # The text streamed before the restart is kept, marked as cut short (not as a failure).
+    kept = run["message"]["content"]
+    assert run["message"]["finish_reason"] == "interrupted"
+    assert kept.startswith(saved) and reply.startswith(kept) and len(kept) < len(reply)
+    assert kept.startswith(received.text())
+    assert final.types == ["run.failed"] and final.events[0][2]["content"] == kept
+    assert final.events[0][2]["finish_reason"] == "interrupted"
+    assert [(m.content, m.finish_reason) for m in replies] == [(kept, FinishReason.INTERRUPTED)]
+
+
+async def _saved_text(live: LiveNova, run_id: str, within: float = 10) -> str:
+    """The run's text once the worker has saved some (about every second)."""
+    deadline = time.monotonic() + within
+    while True:
+        async with live.db.transaction() as session:
+            text = await session.scalar(select(Run.partial_text).where(Run.id == uuid.UUID(run_id)))
+        if text:
+            return text
+        assert time.monotonic() < deadline, "no text saved while the reply streamed"
+        await asyncio.sleep(0.05)
 
 
 async def _replies(live: LiveNova, run_id: str) -> list[Message]:

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database, utcnow
@@ -89,3 +90,31 @@ async def test_the_conversation_is_in_order_without_error_notices(db: Database) 
     async with db.transaction() as session:
         seen = [m.content for m in await runs.conversation(session, thread.id)]
     assert seen == ["first", "again", "partial", "once more", "answer"]
+
+
+async def test_a_restart_keeps_the_saved_text_of_the_runs_it_interrupts(db: Database) -> None:
+    from app.runs import service
+
+    written, silent, other = await new_thread(db), await new_thread(db), await new_thread(db)
+    kept = await add_run(db, written, RunStatus.RUNNING)
+    empty = await add_run(db, silent, RunStatus.RUNNING)
+    async with db.transaction() as session:
+        await runs.save_partial_text(session, kept.id, 0, "Half a sentence")
+        await runs.save_partial_text(session, kept.id, 1, "From an older attempt")  # refused: not its attempt
+        done = Run(owner_id=other.owner_id, thread_id=other.id, status=RunStatus.COMPLETED)
+        session.add(done)
+        await session.flush()
+        await runs.save_partial_text(session, done.id, 0, "Too late")  # refused: the run ended
+    async with db.transaction() as session:
+        await service.fail_interrupted(session)
+    async with db.transaction() as session:
+        replies = {m.run_id: (m.content, m.finish_reason) for m in await session.scalars(select(Message))}
+        rows = {r.id: r for r in await session.scalars(select(Run))}
+    assert replies == {
+        kept.id: ("Half a sentence", FinishReason.INTERRUPTED),
+        empty.id: (service.INTERRUPTED_MESSAGE, FinishReason.ERROR),
+    }
+    assert {rows[kept.id].status, rows[empty.id].status} == {RunStatus.FAILED}
+    assert rows[kept.id].partial_text is None and rows[done.id].partial_text is None
+    async with db.transaction() as session:  # the interrupted text is part of the conversation
+        assert [m.content for m in await runs.conversation(session, written.id)] == ["Half a sentence"]

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from sqlalchemy import select
 
-from app.models import Message, MessageRole, Thread
-from app.threads.service import PAGE_SIZE
+from app.models import FinishReason, Message, MessageRole, Run, RunStatus, Thread
+from app.runs.service import BUSY_MESSAGE
+from app.threads.service import PAGE_SIZE, RETRY_REFUSED
 from tests.fixtures.factories import add_message, make_agent, make_provider, make_thread
-from tests.fixtures.llm_server import ScriptedLLM
+from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import Nova, field_error, submit
+from tests.fixtures.runs import finished_run
 
 
 @pytest.mark.both_databases
@@ -99,6 +104,24 @@ async def test_rename_and_delete(nova: Nova) -> None:
     assert gone.status_code == 404
 
 
+async def test_htmx_rename_updates_the_sidebar_out_of_band(nova: Nova) -> None:
+    user = await nova.create_user("ada@example.com")
+    thread = await make_thread(nova, user.id, "Old title")
+    async with await nova.login("ada@example.com") as client:
+        renamed = await submit(
+            client, f"/threads/{thread.id}/rename", {"title": "Fresh name"}, headers={"HX-Request": "true"}
+        )
+        blank = await submit(client, f"/threads/{thread.id}/rename", {"title": " "}, headers={"HX-Request": "true"})
+    assert renamed.status_code == 200 and "<html" not in renamed.text
+    sidebar = re.search(r'<nav id="sidebar"[^>]*>.*?</nav>', renamed.text, re.DOTALL)
+    assert sidebar is not None, "no sidebar in the rename answer"
+    assert 'hx-swap-oob="true"' in sidebar.group(0).split(">", 1)[0]
+    assert ">Fresh name</a>" in sidebar.group(0) and "Old title" not in sidebar.group(0)
+    assert 'value="Fresh name"' in renamed.text  # the title form itself
+    # A refused title changes nothing, so the sidebar is left alone.
+    assert blank.status_code == 400 and 'id="sidebar"' not in blank.text
+
+
 @pytest.mark.both_databases
 async def test_sidebar_is_newest_first_and_paginated(nova: Nova) -> None:
     user = await nova.create_user("ada@example.com")
@@ -124,3 +147,81 @@ async def test_assistant_markdown_is_rendered_and_sanitised(nova: Nova) -> None:
     assert "<strong>Bold</strong>" in page.text
     assert "<script>alert(1)" not in page.text
     assert 'href="javascript:' not in page.text
+
+
+async def failed_reply(nova: Nova, llm: ScriptedLLM, email: str = "ada@example.com") -> tuple[Thread, Message]:
+    """A thread whose one question got a failed reply (the provider refused the key)."""
+    user = await nova.create_user(email)
+    await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
+    thread = await make_thread(nova, user.id)
+    llm.queue(ScriptedReply(status=401))
+    async with await nova.login(email) as client:
+        assert (await submit(client, f"/threads/{thread.id}/messages", {"content": "Hello?"})).status_code == 303
+    async with nova.ctx.db.transaction() as session:
+        run_id = await session.scalar(select(Run.id).where(Run.thread_id == thread.id))
+    assert run_id is not None
+    await finished_run(nova, run_id)
+    async with nova.ctx.db.transaction() as session:
+        failed = await session.scalar(select(Message).where(Message.run_id == run_id))
+    assert failed is not None and failed.finish_reason is FinishReason.ERROR
+    return thread, failed
+
+
+async def runs_of(nova: Nova, thread: Thread) -> list[Run]:
+    async with nova.ctx.db.transaction() as session:
+        return list(await session.scalars(select(Run).where(Run.thread_id == thread.id).order_by(Run.created_at)))
+
+
+async def test_a_failed_reply_offers_retry_which_answers_the_same_message(nova: Nova, llm: ScriptedLLM) -> None:
+    thread, failed = await failed_reply(nova, llm)
+    retry_url = f"/threads/{thread.id}/messages/{failed.id}/retry"
+    async with await nova.login("ada@example.com") as client:
+        page = await client.get(f"/threads/{thread.id}")
+        llm.queue(ScriptedReply(text="Hello again."))
+        retried = await submit(client, retry_url, headers={"HX-Request": "true"})
+        first, second = await runs_of(nova, thread)
+        await finished_run(nova, second.id)
+        again = await submit(client, retry_url)  # the failure is no longer the last reply
+        after = await client.get(f"/threads/{thread.id}")
+    assert f'action="http://testserver{retry_url}"' in page.text and ">Retry</button>" in page.text
+    assert retried.status_code == 200 and "<html" not in retried.text
+    assert f'id="run-{second.id}"' in retried.text and "message-streaming" in retried.text
+    assert llm.requests[-1]["messages"][-1] == {"role": "user", "content": "Hello?"}
+    assert (await runs_of(nova, thread))[1].status is RunStatus.COMPLETED
+    assert again.status_code == 409 and RETRY_REFUSED in unescape(again.text)
+    assert len(await runs_of(nova, thread)) == 2
+    # The failure stays where it was; the new reply follows it.
+    assert after.text.index("The provider rejected the API key.") < after.text.index("Hello again.")
+    assert first.id != second.id
+
+
+async def test_retry_without_htmx_goes_back_to_the_thread(nova: Nova, llm: ScriptedLLM) -> None:
+    thread, failed = await failed_reply(nova, llm)
+    async with await nova.login("ada@example.com") as client:
+        retried = await submit(client, f"/threads/{thread.id}/messages/{failed.id}/retry")
+    assert retried.status_code == 303
+    assert retried.headers["location"] == f"http://testserver/threads/{thread.id}"
+    second = (await runs_of(nova, thread))[1]
+    assert (await finished_run(nova, second.id)).status is RunStatus.COMPLETED
+
+
+async def test_retry_is_refused_while_the_thread_is_busy(nova: Nova, llm: ScriptedLLM) -> None:
+    thread, failed = await failed_reply(nova, llm)
+    async with nova.ctx.db.transaction() as session:  # a reply being written, as a worker holds it
+        session.add(Run(owner_id=thread.owner_id, thread_id=thread.id, agent_id=failed.agent_id,
+                        status=RunStatus.RUNNING, attempts=1))  # fmt: skip
+    async with await nova.login("ada@example.com") as client:
+        plain = await submit(client, f"/threads/{thread.id}/messages/{failed.id}/retry")
+        htmx = await submit(client, f"/threads/{thread.id}/messages/{failed.id}/retry", headers={"HX-Request": "true"})
+    assert plain.status_code == 409 and BUSY_MESSAGE in unescape(plain.text)
+    assert htmx.headers.get("HX-Reswap") == "none" and BUSY_MESSAGE in unescape(htmx.text)  # a toast
+    assert len(await runs_of(nova, thread)) == 2
+
+
+async def test_another_users_failed_reply_cannot_be_retried(nova: Nova, llm: ScriptedLLM) -> None:
+    thread, failed = await failed_reply(nova, llm)
+    await nova.create_user("eve@example.com")
+    async with await nova.login("eve@example.com") as client:
+        response = await submit(client, f"/threads/{thread.id}/messages/{failed.id}/retry")
+    assert response.status_code == 404
+    assert len(await runs_of(nova, thread)) == 1

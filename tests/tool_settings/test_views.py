@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -60,3 +61,15 @@ def test_secrets_are_redacted_from_step_previews() -> None:
         emit=None, approve=None, ask=None, secrets=("s3cret-pass",),  # type: ignore[arg-type]
     )  # fmt: skip
     assert ctx.redact("login with s3cret-pass please") == "login with ••• please"
+
+
+async def test_the_timezone_is_picked_from_a_searchable_list_of_iana_zones(nova: Nova) -> None:
+    await nova.create_user("ada@example.com")
+    async with await nova.login("ada@example.com") as client:
+        page = await client.get("/tools")
+    field = re.search(r'<input id="field-timezone"[^>]*>', page.text)
+    assert field is not None and 'list="timezone-names"' in field.group() and 'type="text"' in field.group()
+    zones = re.search(r'<datalist id="timezone-names">(.*?)</datalist>', page.text, re.S)
+    assert zones is not None
+    assert '<option value="Europe/Paris">' in zones.group(1) and '<option value="UTC">' in zones.group(1)
+    assert zones.group(1).count("<option") > 300

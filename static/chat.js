@@ -1,0 +1,212 @@
+// The thread page's comforts that htmx cannot give by itself:
+// - it opens at the newest message and follows a streaming reply while the reader is at the
+//   bottom; scrolled up, it stays put and offers "Jump to latest";
+// - Enter sends, Shift+Enter is a newline (never while an IME is composing), Ctrl/Cmd+Enter sends;
+// - while a reply is being written (or waits for an answer) the composer shows Stop instead
+//   of Send, and a "still replying" refusal clears itself once the reply ends;
+// - Copy buttons on every message and every code block (with its language).
+// Everything is found again after each htmx swap: boosted navigation replaces the page body.
+(function () {
+  "use strict";
+
+  const NEAR_BOTTOM_PX = 48;
+  const COPIED_MS = 1500;
+  const ACTIVE_RUN = "#messages .message-streaming, #messages .pause-card";
+
+  // ---------- Following the newest message ----------
+
+  let following = true;
+
+  function messages() {
+    return document.getElementById("messages");
+  }
+
+  // #messages scrolls on wide screens; on narrow ones the page itself does (app.css).
+  function scroller() {
+    const list = messages();
+    if (!list) return null;
+    const overflow = getComputedStyle(list).overflowY;
+    return overflow === "auto" || overflow === "scroll" ? list : document.scrollingElement;
+  }
+
+  function atBottom(element) {
+    return element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX;
+  }
+
+  function jumpButton() {
+    return document.getElementById("jump-latest");
+  }
+
+  function toLatest() {
+    const element = scroller();
+    if (!element) return;
+    element.scrollTop = element.scrollHeight;
+    following = true;
+    const jump = jumpButton();
+    if (jump) jump.hidden = true;
+  }
+
+  function onScroll() {
+    const element = scroller();
+    if (!element) return;
+    following = atBottom(element);
+    const jump = jumpButton();
+    if (jump && following) jump.hidden = true;
+  }
+
+  function onNewContent() {
+    if (following) {
+      toLatest();
+    } else {
+      const jump = jumpButton();
+      if (jump) jump.hidden = false;
+    }
+    syncComposer();
+    decorate(messages());
+  }
+
+  // ---------- The composer ----------
+
+  let wasBusy = false;
+
+  function syncComposer() {
+    const composer = document.getElementById("composer");
+    if (!composer) return;
+    const busy = document.querySelector(ACTIVE_RUN) !== null;
+    composer.classList.toggle("is-replying", busy);
+    const send = composer.querySelector(".composer-send");
+    const stop = composer.querySelector(".composer-stop");
+    if (send) send.disabled = busy;
+    if (stop) stop.hidden = !busy;
+    if (wasBusy && !busy) clearRefusal(composer);
+    wasBusy = busy;
+  }
+
+  function clearRefusal(composer) {
+    const error = composer.querySelector("#composer-content-error");
+    if (error) error.remove();
+    const field = composer.querySelector(".field.has-error");
+    if (field) field.classList.remove("has-error");
+    const content = composer.querySelector("#composer-content");
+    if (content) {
+      content.removeAttribute("aria-invalid");
+      content.removeAttribute("aria-describedby");
+    }
+  }
+
+  function stopActiveRun() {
+    const form = document.querySelector(
+      "#messages .message-streaming form.run-stop, #messages .pause-card form.run-stop",
+    );
+    if (form) form.requestSubmit();
+  }
+
+  function onKeydown(event) {
+    const field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || field.id !== "composer-content") return;
+    if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+    const modified = event.ctrlKey || event.metaKey;
+    if ((event.shiftKey || event.altKey) && !modified) return; // a newline
+    event.preventDefault();
+    const send = field.form && field.form.querySelector(".composer-send");
+    if (!send || send.disabled || field.value.trim() === "") return;
+    field.form.requestSubmit(send);
+  }
+
+  // ---------- Copy buttons ----------
+
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        return true;
+      } catch (_) {
+        // denied: fall back below
+      }
+    }
+    // Plain http on a LAN address is not a secure context: the older way still works there.
+    const buffer = document.createElement("textarea");
+    buffer.value = text;
+    buffer.setAttribute("readonly", "");
+    buffer.className = "copy-buffer";
+    document.body.append(buffer);
+    buffer.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (_) {
+      copied = false;
+    }
+    buffer.remove();
+    return copied;
+  }
+
+  function copyButton(label, source) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-button";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", label);
+    button.addEventListener("click", async () => {
+      const copied = await copyText(source());
+      button.textContent = copied ? "Copied" : "Copy failed";
+      setTimeout(() => (button.textContent = "Copy"), COPIED_MS);
+    });
+    return button;
+  }
+
+  function decorate(root) {
+    if (!root) return;
+    for (const message of root.querySelectorAll(".message:not(.message-streaming):not(.pause-card)")) {
+      const meta = message.querySelector(":scope > .message-meta");
+      const body = message.querySelector(":scope > .message-body");
+      if (!meta || !body || meta.querySelector(".copy-button")) continue;
+      meta.append(copyButton("Copy message", () => body.innerText.trim()));
+    }
+    for (const pre of root.querySelectorAll(".markdown pre")) {
+      if (pre.parentElement.classList.contains("code-block")) continue;
+      const code = pre.querySelector("code");
+      const language = code ? [...code.classList].find((name) => name.startsWith("language-")) : null;
+      const block = document.createElement("div");
+      block.className = "code-block";
+      const head = document.createElement("div");
+      head.className = "code-head";
+      const label = document.createElement("span");
+      label.className = "code-language";
+      label.textContent = language ? language.slice("language-".length) : "text";
+      head.append(label, copyButton("Copy code", () => (code || pre).textContent));
+      pre.replaceWith(block);
+      block.append(head, pre);
+    }
+  }
+
+  // ---------- Wiring ----------
+
+  let observed = null;
+  const observer = new MutationObserver(onNewContent);
+
+  function setup() {
+    const list = messages();
+    if (!list || list === observed) {
+      syncComposer();
+      return;
+    }
+    observer.disconnect();
+    observed = list;
+    observer.observe(list, { childList: true, subtree: true, characterData: true });
+    list.addEventListener("scroll", onScroll, { passive: true });
+    decorate(list);
+    toLatest(); // a thread opens at its newest message
+    syncComposer();
+  }
+
+  document.addEventListener("keydown", onKeydown);
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element)) return;
+    if (event.target.closest(".composer-stop")) stopActiveRun();
+    if (event.target.closest("#jump-latest")) toLatest();
+  });
+  window.addEventListener("scroll", onScroll, { passive: true });
+  document.addEventListener("DOMContentLoaded", setup);
+  document.addEventListener("htmx:afterSettle", setup);
+})();

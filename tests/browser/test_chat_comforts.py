@@ -1,0 +1,159 @@
+"""What a user of ChatGPT or Open WebUI reaches for first: Enter sends, the thread follows
+the reply, Stop in the composer, copy buttons, the agent's name on its replies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.db import utcnow
+from app.models import Message, MessageRole
+from tests.browser.test_streaming import open_new_thread, words
+from tests.fixtures.live import LiveNova
+from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+
+def composer(page: Page) -> tuple[object, object, object]:
+    return page.locator("#composer-content"), page.locator(".composer-send"), page.locator(".composer-stop")
+
+
+def scroll_gap(page: Page) -> float:
+    """Pixels between the bottom of what is shown and the bottom of the message list."""
+    return float(
+        page.evaluate(
+            """() => { const m = document.getElementById('messages');
+                       return m.scrollHeight - m.scrollTop - m.clientHeight; }"""
+        )
+    )
+
+
+def test_enter_sends_shift_enter_breaks_the_line_and_stop_lives_in_the_composer(
+    nova_app: LiveNova, page: Page, llm: ScriptedLLM
+) -> None:
+    llm.queue(ScriptedReply(text=words(400), tokens_per_second=20))
+    open_new_thread(page, nova_app)
+    content, send, stop = composer(page)
+    content.fill("first line")
+    content.press("Shift+Enter")
+    content.type("second line")
+    expect(content).to_have_value("first line\nsecond line")
+    expect(page.locator("#messages .message")).to_have_count(0)  # Shift+Enter did not send
+    content.press("Enter")
+    expect(page.locator("#messages .message-user")).to_contain_text("second line")
+    expect(page.locator(".message-streaming .run-text")).to_contain_text("w2")
+    expect(stop).to_be_visible()
+    expect(send).to_be_hidden()
+    content.fill("Not now")
+    content.press("Enter")  # refused on the page itself while the reply is written
+    expect(page.locator("#messages .message-user")).to_have_count(1)
+
+    stop.click()
+    expect(page.locator(".message-assistant .badge", has_text="Stopped")).to_be_visible(timeout=5000)
+    expect(stop).to_be_hidden()
+    expect(send).to_be_visible()
+
+    llm.queue(ScriptedReply(text="Short answer."))
+    content.fill("Again")
+    content.press("Control+Enter")
+    expect(page.locator("#messages .message-assistant").last).to_contain_text("Short answer.")
+
+
+@pytest.mark.console_errors(r"status of 409")
+def test_a_busy_refusal_clears_itself_when_the_reply_ends(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
+    llm.queue(ScriptedReply(text=words(40), tokens_per_second=20))
+    open_new_thread(page, nova_app)
+    content, send, _ = composer(page)
+    content.fill("Go")
+    content.press("Enter")
+    expect(page.locator(".message-streaming")).to_have_count(1)
+    # A second tab (or a script) posts anyway: the server refuses and the composer says why.
+    page.evaluate("document.querySelector('.composer-send').disabled = false")
+    content.fill("Too soon")
+    page.evaluate("document.getElementById('composer').requestSubmit(document.querySelector('.composer-send'))")
+    expect(page.locator("#composer-content-error")).to_contain_text("still replying")
+    expect(page.locator(".message-streaming")).to_have_count(0, timeout=15000)
+    expect(page.locator("#composer-content-error")).to_have_count(0)
+    expect(send).to_be_enabled()
+
+
+def seed_long_thread(live: LiveNova, count: int = 40) -> str:
+    async def seed() -> str:
+        thread_id = await live.new_thread()
+        start = utcnow() - timedelta(hours=1)
+        async with live.db.transaction() as session:
+            for i in range(count):
+                role = MessageRole.USER if i % 2 == 0 else MessageRole.ASSISTANT
+                session.add(Message(thread_id=uuid.UUID(thread_id), role=role, content=f"Message number {i}\n" * 3,
+                                    created_at=start + timedelta(seconds=i)))  # fmt: skip
+        return thread_id
+
+    return str(live.call(seed()))  # type: ignore[attr-defined]
+
+
+def test_the_thread_opens_at_the_newest_message_and_follows_only_a_reader_at_the_bottom(
+    nova_app: LiveNova, page: Page, llm: ScriptedLLM
+) -> None:
+    thread_id = seed_long_thread(nova_app)
+    open_new_thread(page, nova_app)
+    page.goto(f"{nova_app.url}/threads/{thread_id}")
+    expect(page.locator("#messages .message").last).to_be_in_viewport()
+    assert scroll_gap(page) < 2
+
+    llm.queue(ScriptedReply(text=" \n\n".join(words(400).split()), tokens_per_second=25))
+    page.locator("#composer-content").fill("Follow me")
+    page.locator("#composer-content").press("Enter")
+    expect(page.locator(".message-streaming .run-text")).to_contain_text("w10")
+    assert scroll_gap(page) < 60  # followed while at the bottom
+
+    page.evaluate("document.getElementById('messages').scrollTop = 0")
+    jump = page.locator("#jump-latest")
+    expect(jump).to_be_visible()  # the reply grows below a reader who scrolled up
+    assert page.evaluate("document.getElementById('messages').scrollTop") == 0
+    jump.click()
+    expect(jump).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert scroll_gap(page) < 60
+
+
+def test_copy_buttons_on_messages_and_code_blocks(
+    nova_app: LiveNova, page: Page, llm: ScriptedLLM, artifacts_dir: Path
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=nova_app.url)
+    llm.queue(ScriptedReply(text="Here:\n\n```python\nprint('hi')\n```\n\nDone."))
+    open_new_thread(page, nova_app)
+    page.locator("#composer-content").fill("Code please")
+    page.locator("#composer-content").press("Enter")
+    reply = page.locator(".message-assistant").last
+    expect(reply.locator(".code-language")).to_have_text("python")
+    reply.locator(".code-block .copy-button").click()
+    expect(reply.locator(".code-block .copy-button")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "print('hi')\n"
+
+    reply.locator(".message-meta .copy-button").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Here:") and "print('hi')" in copied and copied.endswith("Done.")
+    page.locator(".message-user .copy-button").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "Code please"
+    for scheme in ("light", "dark"):  # kept for a person to look at (ARTIFACTS_DIR)
+        page.emulate_media(color_scheme=scheme)
+        page.screenshot(path=str(artifacts_dir / f"thread-{scheme}.png"))
+
+
+def test_replies_carry_the_agents_name_and_model(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
+    llm.queue(ScriptedReply(text=words(30), tokens_per_second=30))
+    open_new_thread(page, nova_app)
+    page.locator("#composer-content").fill("Who are you?")
+    page.locator("#composer-content").press("Enter")
+    streaming_author = page.locator(".message-streaming .message-author")
+    expect(streaming_author).to_have_text("Helper")
+    finished = page.locator(".message-assistant:not(.message-streaming) .message-author")
+    expect(finished).to_have_text("Helper", timeout=15000)
+    expect(finished).to_have_attribute("title", "scripted-small")
+    page.reload()
+    expect(page.locator(".message-assistant .message-author")).to_have_text("Helper")
