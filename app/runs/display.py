@@ -15,6 +15,7 @@ from app.events import EventType, RunEvent
 from app.models import Agent, Run, RunStatus
 from app.runs import trace
 from app.runs.streaming import text_so_far
+from app.web.markdown_stream import Rendered, StreamingMarkdown
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class RunView:
     cancel_url: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     status: str = ""  # "Retrying (2/4)…" while a provider failure is retried
+
+    @property
+    def markdown(self) -> Rendered:
+        """The text so far as the stream goes on from it: finished blocks and the open one."""
+        return StreamingMarkdown(self.text).shown
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,14 @@ async def _just(event: RunEvent) -> AsyncIterator[RunEvent]:
     yield event
 
 
-async def text_so_far(ctx: AppContext, run_id: uuid.UUID) -> tuple[str, int]:
-    """The reply's text in the log and the id it reaches, for a page rendered mid-run."""
+async def text_so_far(ctx: AppContext, run_id: uuid.UUID, until: int | None = None) -> tuple[str, int]:
+    """The reply's text in the log and the id it reaches, for a page rendered mid-run
+    (or, with `until`, what a client resuming after that event already shows)."""
     text: list[str] = []
     last = 0
     for event in await ctx.events.read_after(str(run_id), 0):
+        if until is not None and event.id > until:
+            break
         last = event.id
         if event.type == EventType.RUN_RESTARTED:
             text[:] = [str(event.data.get("text", ""))]

@@ -20,11 +20,12 @@ from app.models import FinishReason, Message, MessageRole, Run, RunStatus
 from app.runs import control, service, trace
 from app.runs.display import agents_by_id, live_template, next_status, pause_view, run_view
 from app.runs.endings import ending_of_event
-from app.runs.streaming import open_run_stream
+from app.runs.streaming import open_run_stream, text_so_far
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import is_htmx, redirect
+from app.web.markdown_stream import Rendered, StreamingMarkdown
 from app.web.sse import resume_after, sse_response
 from app.web.templates import render, render_fragment
 
@@ -38,22 +39,28 @@ async def stream(request: Request) -> Response:
     )  # fmt: skip
     if opened.events is None:
         return Response(status_code=204)  # tells EventSource not to reconnect
-    return sse_response(request, _html_frames(request, ctx, opened.run, opened.events), ctx.settings)
+    frames = _html_frames(request, ctx, opened.run, opened.events, resume_after(request))
+    return sse_response(request, frames, ctx.settings)
 
 
 async def _html_frames(
-    request: Request, ctx: AppContext, run: Run, events: AsyncIterator[RunEvent]
+    request: Request, ctx: AppContext, run: Run, events: AsyncIterator[RunEvent], after: int
 ) -> AsyncIterator[ServerSentEvent]:
-    """Deltas as escaped text, steps as they happen; the end (or a pause) as the message."""
+    """The text as Markdown (finished blocks once, the open one again), steps as they
+    happen; the end (or a pause) as the message."""
+    markdown: StreamingMarkdown | None = None  # made on the first text: most frames are not
     # The bubble's status line; unknown to a reconnect, which may follow a retry's line.
     shown: str | None = None
     async for event in events:
         event_id = str(event.id) if event.id else None
         status = next_status(shown or "", event)
-        if event.type == EventType.MESSAGE_DELTA:
-            yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="delta", id=event_id)
-        elif event.type == EventType.RUN_RESTARTED:
-            yield ServerSentEvent(html.escape(str(event.data.get("text", ""))), event="restart", id=event_id)
+        if event.type in (EventType.MESSAGE_DELTA, EventType.RUN_RESTARTED):
+            if markdown is None:
+                markdown = StreamingMarkdown((await text_so_far(ctx, run.id, until=after))[0])
+            text = str(event.data.get("text", ""))
+            restarted = event.type == EventType.RUN_RESTARTED
+            rendered = markdown.reset(text) if restarted else markdown.feed(text)
+            yield ServerSentEvent(_markdown_html(run.id, rendered, restarted), event="delta", id=event_id)
         elif event.type in (EventType.TOOL_STARTED, EventType.TOOL_FINISHED):
             yield ServerSentEvent(_step_html(request, event), event="step", id=event_id)
         elif event.type == EventType.RUN_WAITING:
@@ -75,6 +82,16 @@ async def _html_frames(
         if status != shown:  # the reply moves again after a retry: its line goes
             yield ServerSentEvent(_status_html(status), event="status")
             shown = status
+
+
+def _markdown_html(run_id: uuid.UUID, shown: Rendered, restarted: bool) -> str:
+    """The open block (swapped in place), with newly finished blocks appended out of band
+    (or, after a restart, put in place of all the earlier ones)."""
+    finished = ""
+    if shown.finished or restarted:
+        how = "innerHTML" if restarted else "beforeend"
+        finished = f'<div hx-swap-oob="{how}:#run-blocks-{run_id}">{shown.finished}</div>'
+    return finished + str(shown.open)
 
 
 def _status_html(line: str) -> str:

@@ -157,3 +157,26 @@ def test_replies_carry_the_agents_name_and_model(nova_app: LiveNova, page: Page,
     expect(finished).to_have_attribute("title", "scripted-small")
     page.reload()
     expect(page.locator(".message-assistant .message-author")).to_have_text("Helper")
+
+
+def test_markdown_is_rendered_while_the_reply_streams(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
+    reply = "# Plan\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n\n" + words(300)
+    llm.queue(ScriptedReply(text=reply, tokens_per_second=30))
+    open_new_thread(page, nova_app)
+    page.locator("#composer-content").fill("Plan it")
+    page.locator("#composer-content").press("Enter")
+    streaming = page.locator(".message-streaming .run-text")
+    expect(streaming.locator("strong")).to_have_text("bold")
+    expect(streaming.locator("h1")).to_have_text("Plan")
+    expect(streaming.locator("pre code")).to_contain_text("print('hi')")
+    expect(streaming).to_contain_text("w5")
+    assert "**" not in streaming.inner_text() and "```" not in streaming.inner_text()
+    page.reload()  # mid-reply: the page renders what came so far the same way, then goes on
+    expect(page.locator(".message-streaming .run-text strong")).to_have_text("bold")
+    expect(page.locator(".message-streaming .run-text")).to_contain_text("w60")
+    expect(page.locator(".message-streaming .run-text h1")).to_have_count(1)
+    expect(page.locator(".message-streaming")).to_have_count(0, timeout=20000)
+    final = page.locator(".message-assistant").last
+    expect(final.locator("h1")).to_have_count(1)
+    expect(final.locator("strong")).to_have_count(1)
+    expect(final).to_contain_text("w299")

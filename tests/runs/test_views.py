@@ -116,3 +116,29 @@ async def test_the_openai_stream_carries_only_the_text_across_a_retry(nova: Nova
     assert all("error" not in chunk for chunk in parsed)
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in parsed) == "Recovered answer."
     assert uuid.UUID(response.headers["x-nova-thread-id"])
+
+
+async def test_markdown_streams_with_frames_that_do_not_grow_with_the_reply(nova: Nova, llm: ScriptedLLM) -> None:
+    """Finished blocks go once and only the open block is sent again: no frame carries the
+    reply so far, so the bytes per token stay flat however long the reply gets."""
+    user = await nova.create_user("ada@example.com")
+    await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
+    thread = await make_thread(nova, user.id)
+    paragraph = "Some **bold** words " + " ".join(f"w{i}" for i in range(25)) + "\n\n"
+    reply = "# Title\n\n" + paragraph * 40 + "```python\nprint('done')\n```"
+    llm.queue(ScriptedReply(text=reply))
+    async with await nova.login("ada@example.com") as client:
+        await submit(client, f"/threads/{thread.id}/messages", {"content": "Write a lot"})
+        async with nova.ctx.db.transaction() as session:
+            run_id = await session.scalar(select(Run.id).where(Run.thread_id == thread.id))
+        assert run_id is not None
+        await finished_run(nova, run_id)
+        html = await client.get(f"/threads/{thread.id}/runs/{run_id}/stream", params={"after": "0"})
+    deltas = [data for name, data in frames(html.text) if name == "delta"]
+    assert len(deltas) > 100
+    assert max(len(data) for data in deltas) < 1500  # one paragraph's worth, never the reply so far
+    # Bounded by the size of a block: re-sending the reply so far would be ~40 times as much.
+    assert sum(len(data) for data in deltas) < 25 * len(reply)
+    shown = "".join(deltas)
+    assert "<h1>Title</h1>" in shown and shown.count("<strong>bold</strong>") >= 40
+    assert "**" not in shown and "```" not in shown  # the Markdown is rendered, never raw
