@@ -15,7 +15,9 @@
 
   // ---------- Following the newest message ----------
 
-  let following = true;
+  // The list's height when last seen: whether the reader was at the bottom is judged against
+  // it, not against the grown list, and never from a scroll event that may not have come yet.
+  let knownHeight = 0;
 
   function messages() {
     return document.getElementById("messages");
@@ -29,10 +31,6 @@
     return overflow === "auto" || overflow === "scroll" ? list : document.scrollingElement;
   }
 
-  function atBottom(element) {
-    return element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX;
-  }
-
   function jumpButton() {
     return document.getElementById("jump-latest");
   }
@@ -41,25 +39,29 @@
     const element = scroller();
     if (!element) return;
     element.scrollTop = element.scrollHeight;
-    following = true;
+    knownHeight = element.scrollHeight;
     const jump = jumpButton();
     if (jump) jump.hidden = true;
   }
 
   function onScroll() {
     const element = scroller();
-    if (!element) return;
-    following = atBottom(element);
     const jump = jumpButton();
-    if (jump && following) jump.hidden = true;
+    if (!element || !jump) return;
+    if (element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX) jump.hidden = true;
   }
 
   function onNewContent() {
-    if (following) {
-      toLatest();
-    } else {
-      const jump = jumpButton();
-      if (jump) jump.hidden = false;
+    const element = scroller();
+    if (element) {
+      const wasAtBottom = element.scrollTop + element.clientHeight >= knownHeight - NEAR_BOTTOM_PX;
+      if (wasAtBottom) {
+        toLatest();
+      } else if (element.scrollHeight > knownHeight) {
+        const jump = jumpButton();
+        if (jump) jump.hidden = false;
+      }
+      knownHeight = element.scrollHeight;
     }
     syncComposer();
     decorate(messages());
