@@ -119,6 +119,8 @@ def test_the_thread_opens_at_the_newest_message_and_follows_only_a_reader_at_the
     expect(jump).to_be_hidden()
     page.wait_for_timeout(300)
     assert scroll_gap(page) < 60
+    page.locator(".composer-stop").click()  # no need to wait out the reply
+    expect(page.locator(".message-streaming")).to_have_count(0)
 
 
 def test_copy_buttons_on_messages_and_code_blocks(
