@@ -7,11 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
-
-from app.agents.checkpoints import open_checkpointer
 from app.db import Database
 from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
@@ -19,6 +16,9 @@ from app.security.keys import Keys, load_keys
 from app.security.ratelimit import LoginLimiter, make_login_limiter
 from app.security.secretbox import SecretBox
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
 RunExecutor = Callable[["AppContext", uuid.UUID], Awaitable[None]]
 
@@ -40,6 +40,8 @@ class AppContext:
         """Opened on first use: only processes that execute runs need it."""
         async with self._checkpointer_lock:
             if self._checkpointer is None:
+                from app.agents.checkpoints import open_checkpointer  # langgraph: where runs execute
+
                 opened = open_checkpointer(self.settings.resolved_database_url)
                 self._checkpointer = await self._resources.enter_async_context(opened)
             return self._checkpointer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,7 +24,15 @@ from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
 from app.web.middleware import BodySizeLimitMiddleware, PublicURLMiddleware, SecurityHeadersMiddleware
-from app.worker import embedded_executor
+
+
+async def _run_in_process(ctx: AppContext, run_id: uuid.UUID) -> None:
+    """The embedded mode runs jobs inside `nova serve`, with the very function arq runs.
+    Imported with the first run: the agent runtime (langchain, langgraph, the provider
+    SDKs) costs seconds and ~100 MB, which a web process that runs nothing never pays."""
+    from app.worker import embedded_executor
+
+    await embedded_executor(ctx, run_id)
 
 
 def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
@@ -45,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx = open_context(settings, run_executor=embedded_executor)
+        ctx = open_context(settings, run_executor=_run_in_process)
         app.state.ctx = ctx
         sweeper = None
         if settings.embedded:

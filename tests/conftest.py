@@ -67,11 +67,13 @@ def quick_password_hashing() -> Iterator[tuple[PasswordHasher, str]]:
     parameters. Yields the production hasher and dummy hash, which tests/security/
     test_passwords.py checks. `nova serve` processes keep the real ones; a hash carries its
     parameters, so either side verifies the other's."""
-    production = passwords._hasher, passwords._DUMMY_HASH
+    production = passwords._hasher
+    dummy = passwords._dummy_hash()  # made by the production hasher
     passwords._hasher = QUICK_HASHER
-    passwords._DUMMY_HASH = QUICK_HASHER.hash("nova-timing-equaliser")
-    yield production
-    passwords._hasher, passwords._DUMMY_HASH = production
+    passwords._dummy_hash.cache_clear()
+    yield production, dummy
+    passwords._hasher = production
+    passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -222,6 +224,8 @@ def llm(llm_server: ScriptedLLM) -> Iterator[ScriptedLLM]:
     """The scripted provider, reset for each test."""
     llm_server.replies.clear()
     llm_server.requests.clear()
+    llm_server.titles.clear()
+    llm_server.title_requests.clear()
     llm_server.api_key = None
     llm_server.respond = None
     yield llm_server

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-import openai
 
 from app.egress import EgressRefused
 
@@ -59,6 +58,8 @@ def classify(exc: BaseException, base_url: str, model: str) -> ProviderFailure:
         return ProviderFailure(f"The provider failed with HTTP {status}.", True, "server")
     if status is not None and status >= 400:
         return ProviderFailure(f"The provider refused the request (HTTP {status}).", False, "request")
+    import openai  # here, not above: the web process imports this module but never classifies
+
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return ProviderFailure(f"The provider at {base_url} did not answer in time.", True, "unreachable")
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
@@ -67,11 +68,9 @@ def classify(exc: BaseException, base_url: str, model: str) -> ProviderFailure:
 
 
 def _status_of(exc: BaseException) -> int | None:
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code
-    status = getattr(exc, "status_code", None)
+    status = getattr(exc, "status_code", None)  # the SDKs' status errors (openai.APIStatusError...)
     return status if isinstance(status, int) else None
 
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 
+from app.agents.spec import Turn
+
 # Room left for the reply: a quarter of the window, at most this many tokens.
 MAX_REPLY_RESERVE = 4096
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str  # "user" or "assistant"
-    content: str
 
 
 def fit_history(instructions: str, turns: Sequence[Turn], max_context_tokens: int) -> list[BaseMessage]:

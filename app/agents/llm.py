@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import SecretStr
 
+from app.agents.provider_config import ProviderConfig
 from app.egress import EgressPolicy
 from app.egress.transport import GuardedTransport, shared_async_transport
 
 REQUEST_TIMEOUT_SECONDS = 120.0
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    kind: str
-    base_url: str
-    api_key: str | None
-    model: str
-    max_context_tokens: int
-    # What a user's own provider may reach; None for a system provider, which an admin set up.
-    egress: EgressPolicy | None
-
-    def __repr__(self) -> str:
-        # Keeps the key out of logs and tracebacks that print the config.
-        return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
 
 
 def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> BaseChatModel:

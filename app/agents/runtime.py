@@ -18,42 +18,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
 from app.agents.errors import ProviderFailure, classify
-from app.agents.history import Turn, fit_history
-from app.agents.llm import ProviderConfig, build_chat_model
+from app.agents.history import fit_history
+from app.agents.llm import build_chat_model
+from app.agents.spec import AgentSpec, Paused, Turn, Usage
 from app.agents.tools.context import Emit
 from app.events.types import EventType
-
-
-@dataclass(frozen=True)
-class EnabledTool:
-    name: str
-    ask_first: bool = False
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    provider: ProviderConfig
-    instructions: str
-    temperature: float
-    recursion_limit: int
-    tools: tuple[EnabledTool, ...] = ()
-    name: str = "Nova"
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int
-    completion_tokens: int
-
-
-@dataclass(frozen=True)
-class Paused:
-    """The graph stopped at an interrupt: a question or an approval for the user."""
-
-    request: dict[str, Any]
-    # Which pending interrupt this is: parallel tool calls can pause several at once, and
-    # each answer resumes only its own (the rest pause the run again, one card at a time).
-    interrupt_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +54,8 @@ async def stream_reply(
     if session is not None:
         config["configurable"] = {"thread_id": session.thread_key}
     if emit is not None:
-        config["callbacks"] = [ModelSteps(emit)]
+        steps = ModelSteps(emit, spec.provider.model)
+        config["callbacks"], config["metadata"] = [steps], {ModelSteps.KEY: steps.key}
     graph_input: Any
     if continue_from_checkpoint and session is not None:
         graph_input = None  # a retry: go on from the last step the checkpointer saved
@@ -159,20 +129,29 @@ async def saved_reply_text(session: GraphSession) -> str | None:
 class ModelSteps(AsyncCallbackHandler):
     """Each model call as a trace step: duration and tokens."""
 
-    def __init__(self, emit: Emit) -> None:
+    # A sub-agent's graph inherits its caller's callbacks: each graph's metadata names its own
+    # handler, which alone reports the call (else the caller's counts it too, as its own).
+    KEY = "nova_model_steps"
+
+    def __init__(self, emit: Emit, model: str = "") -> None:
         self.emit = emit
+        self.model = model  # the trace names the model of each call
+        self.key = uuid.uuid4().hex
         self.started: dict[uuid.UUID, float] = {}
 
     async def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, *, run_id: uuid.UUID,
-                                  **kwargs: Any) -> None:  # fmt: skip
-        self.started[run_id] = time.monotonic()
+                                  metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:  # fmt: skip
+        if (metadata or {}).get(self.KEY, self.key) == self.key:
+            self.started[run_id] = time.monotonic()
 
     async def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
-        began = self.started.pop(run_id, time.monotonic())
+        began = self.started.pop(run_id, None)
+        if began is None:
+            return  # another graph's call (a sub-agent's), reported by its own handler
         tokens = (response.llm_output or {}).get("token_usage") or {}
         usage = _usage_of(response) or tokens
         await self.emit(EventType.MODEL_FINISHED, {
-            "duration_ms": int((time.monotonic() - began) * 1000),
+            "duration_ms": int((time.monotonic() - began) * 1000), "model": self.model,
             "prompt_tokens": usage.get("input_tokens", usage.get("prompt_tokens")),
             "completion_tokens": usage.get("output_tokens", usage.get("completion_tokens")),
         })  # fmt: skip

@@ -1,6 +1,9 @@
-"""A user's CalDAV calendar, for the agent tools."""
+"""A user's CalDAV calendar, for the agent tools.
 
-from app.calendar.client import CalendarClient
+The client (`app.calendar.client`) imports caldav, which is slow to load: only the tools
+that talk to a calendar import it; the Tools page needs just the models.
+"""
+
 from app.calendar.models import CalendarCredentials, CalendarError, CalendarInfo, EventInfo
 
-__all__ = ["CalendarClient", "CalendarCredentials", "CalendarError", "CalendarInfo", "EventInfo"]
+__all__ = ["CalendarCredentials", "CalendarError", "CalendarInfo", "EventInfo"]

@@ -20,6 +20,9 @@ class EventType(enum.StrEnum):
     TOOL_STARTED = "tool.started"
     TOOL_FINISHED = "tool.finished"
     MODEL_FINISHED = "model.finished"
+    # A new thread's generated title: published after the run ended, on a key of the run's
+    # own (app/runs/titles.py), so the run's log still ends with its final event.
+    THREAD_TITLED = "thread.titled"
 
     @property
     def terminal(self) -> bool:

@@ -33,6 +33,8 @@ class Thread(IdMixin, CreatedMixin, Base):
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
+    # The user (or an integration) chose the title: a generated one never replaces it.
+    title_by_user: Mapped[bool] = mapped_column(default=False)
     # The agent last picked in this thread, preselected in the composer.
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from app.agents.errors import PROVIDER_ADDRESS_REFUSED
-from app.agents.llm import ProviderConfig
+from app.agents.provider_config import ProviderConfig
 from app.egress import EgressRefused
 from app.egress.transport import GuardedAsyncTransport
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.llm import ProviderConfig
+from app.agents.provider_config import ProviderConfig
 from app.egress import EgressPolicy
 from app.errors import NotFound, require
 from app.models import Provider, ProviderKind

@@ -11,7 +11,8 @@ from contextlib import suppress
 from datetime import datetime
 
 from app.agents.errors import ProviderFailure
-from app.agents.runtime import GraphSession, Paused, Usage, saved_reply_text, stream_reply
+from app.agents.runtime import GraphSession, saved_reply_text, stream_reply
+from app.agents.spec import Paused, Usage
 from app.context import AppContext
 from app.db import utcnow
 from app.events import EventType

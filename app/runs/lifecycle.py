@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.context import AppContext
 from app.errors import QueueUnavailable
 from app.events.writer import EventWriter
 from app.models import Run, RunStatus
-from app.runs import admission, repository, service, trace
+from app.runs import admission, repository, service, titles, trace
 from app.runs.endings import BY_STATUS
-from app.runs.plan import RunAbandoned, RunPlan, load_plan
 from app.runs.service import Outcome
+
+if TYPE_CHECKING:
+    from app.runs.plan import RunPlan
 
 log = logging.getLogger(__name__)
 
 
 async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
     """Claim the run for one attempt (or a resume) and gather what the model needs."""
+    # The plan builds the run's tools (langchain): imported where runs execute, not on the web.
+    from app.runs.plan import RunAbandoned, load_plan
+
     async with ctx.db.transaction() as session:
         claim = await service.claim_attempt(session, run_id)
     if claim is None:
@@ -59,6 +64,7 @@ async def finish(
         # Run id, attempt, kind and the sentence the user sees: never message text or secrets.
         log.warning("run %s failed (attempt %s, %s): %s", run_id, attempt, outcome.cause, outcome.error)
     await emit_terminal(ctx, run_id, writer)
+    await titles.after_reply(ctx, run_id)  # a new thread's title: after the reply's end, never before
 
 
 async def emit_terminal(ctx: AppContext, run_id: uuid.UUID, writer: EventWriter | None = None) -> None:

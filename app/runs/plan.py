@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.history import Turn
-from app.agents.runtime import AgentSpec
+from app.agents.spec import AgentSpec, Turn
 from app.context import AppContext
 from app.models import Agent, User
 from app.runs import repository

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.runtime import Usage
+from app.agents.spec import Usage
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.events import RunEvent

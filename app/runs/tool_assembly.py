@@ -13,8 +13,8 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.agents.history import Turn
-from app.agents.runtime import AgentSpec, EnabledTool, Usage, stream_reply
+from app.agents.runtime import stream_reply
+from app.agents.spec import AgentSpec, EnabledTool, Turn, Usage
 from app.agents.tools.catalog import BY_NAME, ToolSpec
 from app.agents.tools.context import Emit, ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument, step_id
@@ -25,6 +25,7 @@ from app.models import Agent
 from app.providers import repository as providers
 from app.providers.service import provider_config
 from app.runs.effects import DatabaseEffects
+from app.runs.subagent_steps import naming, under_call
 from app.tool_settings import repository as tool_rows
 from app.tool_settings import service as tool_settings
 from app.tool_settings.sandboxes import available_sandbox
@@ -154,7 +155,8 @@ def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, us
         call_id = step_id(name, {"request": request})
         tools = build_tools(ctx, AgentNode(spec, child.slug, child.description, child.children), user, run_id,
                             emit, parent=call_id, nested=True)  # fmt: skip
-        parts = [p async for p in stream_reply(spec, [Turn("user", request)], tools=tools, emit=emit)
+        nested = under_call(emit, call_id)  # its model calls go under this call in the trace
+        parts = [p async for p in stream_reply(spec, [Turn("user", request)], tools=tools, emit=nested)
                  if isinstance(p, str)]  # fmt: skip
         return "".join(parts).strip() or f"{child.spec.name} gave no answer."
 
@@ -163,7 +165,8 @@ def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, us
         description=f"Ask the agent “{child.spec.name}”: {child.description}",
     )  # fmt: skip
     # A sub-agent may take several tool calls: it gets five tool timeouts.
-    tool_ctx = _tool_context(ctx, user, run_id, emit, ctx.settings.tool_timeout_seconds * 5)
+    named = naming(emit, name, child.spec.name)  # the call's steps say the agent's display name
+    tool_ctx = _tool_context(ctx, user, run_id, named, ctx.settings.tool_timeout_seconds * 5)
     # Its own steps are not replayed: a sub-agent's answer counts as one effect.
     return instrument(tool, tool_ctx, parent=parent, once=True)
 

@@ -22,7 +22,7 @@ STEP_TYPES = {
 
 
 def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
-    """Steps in order, tools nested under the sub-agent call that made them."""
+    """Steps in order; a sub-agent's tool and model calls nested under the call that asked it."""
     roots: list[dict[str, Any]] = []
     by_call: dict[str, dict[str, Any]] = {}
     for event in events:
@@ -30,7 +30,7 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
             continue
         data = event.data
         if event.type == EventType.MODEL_FINISHED:
-            roots.append({"kind": "model", **data})
+            _siblings(data, by_call, roots).append({"kind": "model", **data})
             continue
         if event.type in (EventType.RUN_RESTARTED, EventType.RUN_RETRYING, EventType.RUN_WAITING):
             roots.append({"kind": "note", "summary": _note(event)})
@@ -40,10 +40,18 @@ def from_events(events: Sequence[RunEvent]) -> list[dict[str, Any]]:
         if step is None:
             step = {"kind": "tool", "children": [], "status": "running", **data}
             by_call[call_id] = step
-            parent = by_call.get(str(data.get("parent"))) if data.get("parent") else None
-            (parent["children"] if parent else roots).append(step)
+            _siblings(data, by_call, roots).append(step)
         step.update({k: v for k, v in data.items() if k != "parent"})
     return roots
+
+
+def _siblings(data: dict[str, Any], by_call: dict[str, dict[str, Any]], roots: list[dict[str, Any]]) -> list[Any]:
+    """Where a step goes: among the children of the call it names as `parent`, else at the top."""
+    parent = by_call.get(str(data.get("parent"))) if data.get("parent") else None
+    if parent is None:
+        return roots
+    children: list[Any] = parent["children"]
+    return children
 
 
 def _note(event: RunEvent) -> str:

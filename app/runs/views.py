@@ -17,7 +17,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
-from app.runs import control, service, trace
+from app.runs import control, service, stats, titles, trace
 from app.runs.display import agents_by_id, live_template, next_status, pause_view, run_view
 from app.runs.endings import ending_of_event
 from app.runs.streaming import open_run_stream, text_so_far
@@ -72,9 +72,7 @@ async def _html_frames(
                 return
         elif event.terminal:
             message = _finished_message(event, run.agent_id)
-            context = {"message": message, "agents_by_id": await agents_by_id(ctx, run.agent_id)}
-            html_message = render_fragment(request, "threads/_message.html", context)
-            yield ServerSentEvent(html_message, event="done", id=event_id)
+            yield ServerSentEvent(await _done_html(request, ctx, message), event="done", id=event_id)
         else:
             # No look of its own (started, a model call done, a retry): the status line, and the id.
             yield ServerSentEvent(_status_html(status), event="status", id=event_id)
@@ -82,6 +80,23 @@ async def _html_frames(
         if status != shown:  # the reply moves again after a retry: its line goes
             yield ServerSentEvent(_status_html(status), event="status")
             shown = status
+
+
+async def _done_html(request: Request, ctx: AppContext, message: Message) -> str:
+    """The finished message with its stats; after a new thread's first reply, also the request
+    that waits for the title the worker is writing (the stream ends here, app/runs/titles.py)."""
+    async with ctx.db.transaction() as session:
+        finished = await session.get(Run, message.run_id) if message.run_id else None
+        wants_title = finished is not None and await titles.wanted(session, finished)
+    context = {
+        "message": message,
+        "agents_by_id": await agents_by_id(ctx, message.agent_id),
+        "reply_stats": {finished.id: stats.of_run(finished)} if finished else {},
+    }
+    html_message = render_fragment(request, "threads/_message.html", context)
+    if wants_title:
+        html_message += render_fragment(request, "threads/_title_wait.html", {"run": finished})
+    return html_message
 
 
 def _markdown_html(run_id: uuid.UUID, shown: Rendered, restarted: bool) -> str:

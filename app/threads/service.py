@@ -45,7 +45,9 @@ async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid
 
 
 async def create_thread(session: AsyncSession, owner_id: uuid.UUID, title: str = NEW_THREAD_TITLE) -> Thread:
-    thread = Thread(owner_id=owner_id, title=_clean_title(title) or NEW_THREAD_TITLE)
+    """A title given here is the caller's choice (an integration's, a test's): kept for good."""
+    cleaned = _clean_title(title) or NEW_THREAD_TITLE
+    thread = Thread(owner_id=owner_id, title=cleaned, title_by_user=cleaned != NEW_THREAD_TITLE)
     session.add(thread)
     await session.flush()
     return thread
@@ -56,6 +58,7 @@ async def rename_thread(session: AsyncSession, thread: Thread, title: str) -> Th
     if not cleaned:
         raise ValidationFailed({"title": f"Enter a title of 1 to {MAX_TITLE} characters."})
     thread.title = cleaned
+    thread.title_by_user = True  # a generated title never replaces it
     return thread
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Thread
-from app.runs import control
+from app.runs import control, stats, titles
 from app.runs import service as runs
 from app.runs.display import live_template, run_view
 from app.threads import service
@@ -48,6 +48,7 @@ async def _thread_context(
         "sidebar": await service.list_threads(session, user_id, _page(request)),
         "thread": thread,
         "messages": await service.list_messages(session, thread) if thread and with_messages else [],
+        "reply_stats": await stats.for_thread(session, thread.id) if thread and with_messages else {},
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "agents_by_id": {agent.id: agent for agent in agents},
@@ -160,6 +161,25 @@ async def retry_reply(request: Request) -> Response:
     return render(request, template, context)
 
 
+@login_required
+async def generated_title(request: Request) -> Response:
+    """The title made after a new thread's first reply (asked by threads/_title_wait.html):
+    header, tab and sidebar out of band once the worker announces it; empty if none comes."""
+    ctx, user_id = app_context(request), current_user(request).id
+    async with ctx.db.transaction() as session:
+        run = await runs.get_run(session, user_id, request.path_params["run_id"])
+        if run.thread_id != _thread_id(request):
+            raise NotFound(str(run.id))
+        wanted = await titles.wanted(session, run)
+    # No session is held while waiting; an empty answer just removes the waiting element.
+    if not wanted or await titles.wait_for_title(ctx, run.id) is None:
+        return HTMLResponse("")
+    async with ctx.db.transaction() as session:
+        thread = await service.get_thread(session, user_id, run.thread_id)
+        sidebar = await service.list_threads(session, user_id)
+    return render(request, "threads/_titled.html", {"thread": thread, "sidebar": sidebar, "form": {}, "errors": {}})
+
+
 async def _composer_error(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
@@ -189,6 +209,12 @@ routes = [
         post_message,
         methods=["POST"],
         name="threads:post_message",
+    ),
+    Route(
+        "/threads/{thread_id:uuid}/runs/{run_id:uuid}/title",
+        generated_title,
+        methods=["GET"],
+        name="threads:title",
     ),
     Route(
         "/threads/{thread_id:uuid}/messages/{message_id:uuid}/retry",

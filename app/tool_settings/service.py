@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.tools.catalog import BUILTIN, BY_NAME, CustomToolError, ToolSpec, custom_spec
 from app.agents.tools.context import ToolEnvironment
-from app.calendar import CalendarCredentials
+from app.calendar.models import CalendarCredentials
 from app.errors import NotFound, ValidationFailed, require
 from app.models import CustomTool, ToolSetting, User
 from app.sandbox import Sandbox

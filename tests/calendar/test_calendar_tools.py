@@ -14,7 +14,8 @@ import pytest
 from app.agents.tools.calendar import calendar_tools
 from app.agents.tools.context import ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument
-from app.calendar import CalendarClient, CalendarCredentials
+from app.calendar import CalendarCredentials
+from app.calendar.client import CalendarClient
 from tests.calendar.conftest import LOOPBACK, Radicale
 from tests.conftest import start_live
 from tests.fixtures.live import LiveNova

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import caldav
 import pytest
 
-from app.calendar import CalendarClient, CalendarCredentials, CalendarError, EventInfo
+from app.calendar import CalendarCredentials, CalendarError, EventInfo
+from app.calendar.client import CalendarClient
 from app.egress import EgressPolicy
 from tests.calendar.conftest import LOOPBACK, Radicale
 from tests.fixtures.server import free_port

@@ -11,7 +11,8 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from app.agents.tools.context import EFFECT_KEY, ToolContext, ToolFailure
-from app.calendar import CalendarClient, CalendarError
+from app.calendar.client import CalendarClient
+from app.calendar.models import CalendarError
 
 T = TypeVar("T")
 

@@ -1,4 +1,8 @@
-"""Every tool Nova offers: stable model-facing names, labels, and what each needs."""
+"""Every tool Nova offers: stable model-facing names, labels, and what each needs.
+
+The web process reads this catalog (Tools page, agent forms) but never builds a tool, so
+each builder imports its tool's module (and langchain) only when a run first needs it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.tools import BaseTool, StructuredTool
-
-from app.agents.tools import basic, calendar, code, web
 from app.agents.tools.context import ToolContext, ToolEnvironment
 
-Builder = Callable[[ToolContext], list[BaseTool]]
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+Builder = Callable[[ToolContext], "list[BaseTool]"]
 
 
 @dataclass(frozen=True)
@@ -37,49 +42,55 @@ class ToolSpec:
         return None
 
 
-def _one(factory: Callable[[ToolContext], BaseTool]) -> Builder:
-    return lambda ctx: [factory(ctx)]
+def _one(module: str, factory: str) -> Builder:
+    """The tool that `factory` in app.agents.tools.<module> makes."""
+    return lambda ctx: [_factory(module, factory)(ctx)]
 
 
-def _pick(factory: Builder, name: str) -> Builder:
-    return lambda ctx: [t for t in factory(ctx) if t.name == name]
+def _pick(module: str, factory: str, name: str) -> Builder:
+    """The tool called `name` among those `factory` in app.agents.tools.<module> makes."""
+    return lambda ctx: [t for t in _factory(module, factory)(ctx) if t.name == name]
+
+
+def _factory(module: str, factory: str) -> Callable[[ToolContext], Any]:
+    return getattr(importlib.import_module(f"app.agents.tools.{module}"), factory)  # type: ignore[no-any-return]
 
 
 BUILTIN: tuple[ToolSpec, ...] = (
     ToolSpec("datetime_now", "Date and time", "The current date and time in your timezone.",
-             _one(basic.datetime_now)),
+             _one("basic", "datetime_now")),
     ToolSpec("web_search", "Web search", "Search the web through SearXNG.",
-             _one(web.web_search), group="web_search"),
-    ToolSpec("web_fetch", "Web fetch", "Read a web page's main text.", _one(web.web_fetch)),
+             _one("web", "web_search"), group="web_search"),
+    ToolSpec("web_fetch", "Web fetch", "Read a web page's main text.", _one("web", "web_fetch")),
     ToolSpec("python_exec", "Code execution", "Run Python in an isolated sandbox.",
-             _one(code.python_exec)),
+             _one("code", "python_exec")),
     ToolSpec("memory_save", "Memory: save", "Remember facts across threads.",
-             _pick(basic.memory_tools, "memory_save")),
+             _pick("basic", "memory_tools", "memory_save")),
     ToolSpec("memory_search", "Memory: search", "Search what was remembered.",
-             _pick(basic.memory_tools, "memory_search")),
+             _pick("basic", "memory_tools", "memory_search")),
     ToolSpec("memory_list", "Memory: list", "List recent memories.",
-             _pick(basic.memory_tools, "memory_list")),
+             _pick("basic", "memory_tools", "memory_list")),
     ToolSpec("memory_delete", "Memory: delete", "Delete a memory.",
-             _pick(basic.memory_tools, "memory_delete")),
+             _pick("basic", "memory_tools", "memory_delete")),
     ToolSpec("calendar_list_calendars", "Calendar: calendars", "List your CalDAV calendars.",
-             _pick(calendar.calendar_tools, "calendar_list_calendars"), group="calendar"),
+             _pick("calendar", "calendar_tools", "calendar_list_calendars"), group="calendar"),
     ToolSpec("calendar_list_events", "Calendar: list events", "Events in a date range.",
-             _pick(calendar.calendar_tools, "calendar_list_events"), group="calendar"),
+             _pick("calendar", "calendar_tools", "calendar_list_events"), group="calendar"),
     ToolSpec("calendar_search_events", "Calendar: search", "Find events by text.",
-             _pick(calendar.calendar_tools, "calendar_search_events"), group="calendar"),
+             _pick("calendar", "calendar_tools", "calendar_search_events"), group="calendar"),
     ToolSpec("calendar_show_event", "Calendar: show event", "One event in full.",
-             _pick(calendar.calendar_tools, "calendar_show_event"), group="calendar"),
+             _pick("calendar", "calendar_tools", "calendar_show_event"), group="calendar"),
     ToolSpec("calendar_create_event", "Calendar: create", "Add an event (asks first).",
-             _pick(calendar.calendar_tools, "calendar_create_event"), group="calendar",
+             _pick("calendar", "calendar_tools", "calendar_create_event"), group="calendar",
              changes_things=True),
     ToolSpec("calendar_update_event", "Calendar: update", "Change an event (asks first).",
-             _pick(calendar.calendar_tools, "calendar_update_event"), group="calendar",
+             _pick("calendar", "calendar_tools", "calendar_update_event"), group="calendar",
              changes_things=True),
     ToolSpec("calendar_delete_event", "Calendar: delete", "Delete an event (asks first).",
-             _pick(calendar.calendar_tools, "calendar_delete_event"), group="calendar",
+             _pick("calendar", "calendar_tools", "calendar_delete_event"), group="calendar",
              changes_things=True),
     ToolSpec("ask_user", "Ask the user", "Ask you a question and wait for the answer.",
-             _one(basic.ask_user)),
+             _one("basic", "ask_user")),
 )  # fmt: skip
 
 BY_NAME = {spec.name: spec for spec in BUILTIN}
@@ -97,6 +108,8 @@ class CustomToolError(Exception):
 
 def load_custom_tool(dotted_path: str) -> BaseTool:
     """Import an admin-registered tool: a langchain tool, or a typed function."""
+    from langchain_core.tools import BaseTool, StructuredTool
+
     module_name, _, attribute = dotted_path.rpartition(".")
     if not module_name:
         raise CustomToolError("Use a dotted path like mytools.weather.get_weather.")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from app.calendar import CalendarCredentials
+from app.calendar.models import CalendarCredentials
 from app.egress import EgressPolicy
 from app.events.types import EventType
 from app.sandbox import Sandbox
