@@ -228,4 +228,5 @@ def llm(llm_server: ScriptedLLM) -> Iterator[ScriptedLLM]:
     llm_server.title_requests.clear()
     llm_server.api_key = None
     llm_server.respond = None
+    llm_server.models = ScriptedLLM().models
     yield llm_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, CreatedMixin, IdMixin
@@ -50,6 +50,8 @@ class Provider(IdMixin, CreatedMixin, Base):
     api_key_hint: Mapped[str | None] = mapped_column(String(32))
     default_model: Mapped[str] = mapped_column(String(200))
     max_context_tokens: Mapped[int] = mapped_column(default=8192)
+    # The provider's models as its last "Test connection" listed them: the forms' choices.
+    models: Mapped[list[str] | None] = mapped_column(JSON)
 
     @property
     def is_system(self) -> bool:

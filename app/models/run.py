@@ -55,6 +55,8 @@ class Run(IdMixin, CreatedMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Extra system instructions sent by an integration (OpenAI-compatible system messages).
     extra_instructions: Mapped[str | None] = mapped_column(Text)
+    # The model the message asked for, instead of the agent's own (None: the agent's).
+    model: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(default=0)
     # When the run was handed to the job queue; a queued run without it waits for its
     # owner's turn (app/runs/admission.py).

@@ -58,6 +58,15 @@ async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uui
     return provider
 
 
+MAX_REMEMBERED_MODELS = 500  # a listing far longer is no use in a picker
+
+
+async def remember_models(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID, models: list[str]) -> None:
+    """Keep what "Test connection" listed: the model pickers offer it from then on."""
+    provider = await get_usable(session, user_id, provider_id)
+    provider.models = sorted(set(models))[:MAX_REMEMBERED_MODELS]
+
+
 async def get_manageable(session: AsyncSession, user_id: uuid.UUID, is_admin: bool, provider_id: uuid.UUID) -> Provider:
     """A provider this user may edit: their own, or a system one for an admin."""
     provider = await repository.get_owned(session, user_id, provider_id)

@@ -132,6 +132,9 @@ async def test_provider(request: Request) -> Response:
         provider = await service.get_usable(session, current_user(request).id, _provider_id(request))
         config = service.provider_config(provider, ctx.secretbox, allowlist=ctx.settings.egress_allowlist)
     result = await check_connection(config)
+    if result.ok:
+        async with ctx.db.transaction() as session:
+            await service.remember_models(session, current_user(request).id, provider.id, result.models)
     context = {"result": result, "provider": provider}
     return render(request, "providers/connection.html", context, fragment="providers/_connection.html")
 

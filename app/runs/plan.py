@@ -46,7 +46,9 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
     if agent is None or owner is None:
         raise RunAbandoned("The agent of this run was deleted.")
     try:
-        node = await load_agent(session, ctx, agent, depth=0, extra_instructions=run.extra_instructions)
+        node = await load_agent(
+            session, ctx, agent, depth=0, extra_instructions=run.extra_instructions, model=run.model
+        )
     except AgentUnavailable as exc:
         raise RunAbandoned(str(exc)) from exc
     user = await load_user_tooling(session, ctx, run.owner_id, owner.timezone)

@@ -50,11 +50,15 @@ async def start_run(
     thread_id: uuid.UUID,
     agent_id: uuid.UUID,
     extra_instructions: str | None = None,
+    model: str | None = None,
 ) -> Run:
-    """Create the queued run; the edge commits, then enqueues it (app/runs/dispatch.py)."""
+    """Create the queued run; the edge commits, then enqueues it (app/runs/dispatch.py).
+    `model` replaces the agent's model for this run only."""
     if await repository.active_for_thread(session, thread_id) is not None:
         raise Conflict(BUSY_MESSAGE)
-    run = Run(owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions)
+    run = Run(
+        owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions, model=model
+    )
     session.add(run)
     try:
         await session.flush()

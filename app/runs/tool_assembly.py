@@ -56,7 +56,7 @@ class AgentUnavailable(Exception):
 
 
 async def load_agent(session: AsyncSession, ctx: AppContext, agent: Agent, depth: int,
-                     extra_instructions: str | None = None) -> AgentNode:  # fmt: skip
+                     extra_instructions: str | None = None, model: str | None = None) -> AgentNode:  # fmt: skip
     provider = await providers.get_usable(session, agent.owner_id, agent.provider_id) if agent.provider_id else None
     if provider is None:
         raise AgentUnavailable(f"The agent “{agent.name}” has no provider: choose one on the Agents page.")
@@ -67,8 +67,9 @@ async def load_agent(session: AsyncSession, ctx: AppContext, agent: Agent, depth
             child = await session.get(Agent, child_id)
             if child is not None and child.owner_id == agent.owner_id and child.usable_as_tool:
                 children.append(await load_agent(session, ctx, child, depth + 1))
+    allowlist = ctx.settings.egress_allowlist
     spec = AgentSpec(
-        provider=provider_config(provider, ctx.secretbox, agent.model, allowlist=ctx.settings.egress_allowlist),
+        provider=provider_config(provider, ctx.secretbox, model or agent.model, allowlist=allowlist),
         instructions="\n\n".join(x for x in (agent.instructions, extra_instructions) if x),
         temperature=agent.temperature, recursion_limit=agent.recursion_limit, tools=tools, name=agent.name,
     )  # fmt: skip

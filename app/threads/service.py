@@ -21,6 +21,7 @@ PAGE_SIZE = 30
 NEW_THREAD_TITLE = "New thread"
 MAX_TITLE = 200
 MAX_MESSAGE_CHARS = 100_000
+MAX_MODEL_CHARS = 200  # the runs.model column
 RETRY_REFUSED = "Only the last reply of a thread can be tried again, and only if it failed."
 
 
@@ -84,6 +85,7 @@ async def post_message(
     content: str,
     agent_ref: str | None,
     extra_instructions: str | None = None,
+    model: str | None = None,
 ) -> Posted:
     """Store the user's message and the run that will answer it; the edge commits, then enqueues."""
     thread = await get_thread(session, owner_id, thread_id)
@@ -96,7 +98,7 @@ async def post_message(
         thread.title = _clean_title(content.splitlines()[0]) or NEW_THREAD_TITLE
     thread.updated_at = utcnow()
     await session.flush()
-    run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions)
+    run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions, _clean_model(model))
     return Posted(message, run)
 
 
@@ -160,6 +162,16 @@ async def import_history(session: AsyncSession, thread: Thread, turns: Sequence[
             )
         )
     await session.flush()
+
+
+def _clean_model(model: str | None) -> str | None:
+    """The model asked for this message: None (the agent's own) when left empty."""
+    model = (model or "").strip()
+    if not model:
+        return None
+    if len(model) > MAX_MODEL_CHARS or any(char.isspace() for char in model):
+        raise ValidationFailed({"model": "Enter a model name as the provider lists it (no spaces)."})
+    return model
 
 
 def _clean_title(title: str) -> str:

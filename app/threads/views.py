@@ -13,6 +13,7 @@ from starlette.routing import Route
 from app.agent_configs import service as agent_configs
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Thread
+from app.providers import service as providers
 from app.runs import control, stats, titles
 from app.runs import service as runs
 from app.runs.display import live_template, run_view
@@ -52,6 +53,7 @@ async def _thread_context(
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "agents_by_id": {agent.id: agent for agent in agents},
+        "model_providers": await providers.list_usable(session, user_id),
         "selected_agent_id": selected,
         "form": {},
         "errors": {},
@@ -130,7 +132,13 @@ async def post_message(request: Request) -> Response:
     try:
         async with ctx.db.transaction() as session:
             posted = await service.post_message(
-                session, ctx.settings, user_id, thread_id, form.get("content", ""), form.get("agent_id") or None
+                session,
+                ctx.settings,
+                user_id,
+                thread_id,
+                form.get("content", ""),
+                form.get("agent_id") or None,
+                model=form.get("model"),
             )
         await control.start(ctx, posted.run)
     except ValidationFailed as exc:

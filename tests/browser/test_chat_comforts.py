@@ -182,3 +182,17 @@ def test_markdown_is_rendered_while_the_reply_streams(nova_app: LiveNova, page: 
     expect(final.locator("h1")).to_have_count(1)
     expect(final.locator("strong")).to_have_count(1)
     expect(final).to_contain_text("w299")
+
+
+def test_the_composer_picks_a_model_for_the_next_message(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
+    llm.queue(ScriptedReply(text="Large says hi."), ScriptedReply(text="Small again."))
+    open_new_thread(page, nova_app)
+    page.locator("#composer-model").fill("scripted-large")
+    page.locator("#composer-content").fill("Use the large one")
+    page.locator("#composer-content").press("Enter")
+    expect(page.locator(".message-assistant").last).to_contain_text("Large says hi.", timeout=15000)
+    expect(page.locator("#composer-model")).to_have_value("")  # the next message: the agent's own again
+    page.locator("#composer-content").fill("And now?")
+    page.locator("#composer-content").press("Enter")
+    expect(page.locator(".message-assistant").last).to_contain_text("Small again.", timeout=15000)
+    assert [request["model"] for request in llm.requests] == ["scripted-large", "scripted-small"]

@@ -229,3 +229,21 @@ async def test_env_seeds_system_providers(nova: Nova) -> None:
     assert providers["Ollama"].default_model == "qwen3:4b"
     assert providers["OpenAI"].api_key_hint == "sk-…mnop"
     assert all(p.owner_id is None for p in providers.values())
+
+
+async def test_the_models_listed_by_a_test_become_the_forms_choices(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    provider = await make_provider(nova, user.id, llm.base_url)
+    async with await nova.login("ada@example.com") as client:
+        before = await client.get("/agents/new")
+        await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
+        llm.models = ["only-this-one"]
+        await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
+        agent_form = await client.get("/agents/new")
+        provider_form = await client.get(f"/providers/{provider.id}/edit")
+    assert '<option value="only-this-one"' not in before.text
+    for page, datalist in ((agent_form, "model-choices"), (provider_form, "provider-models")):
+        assert f'list="{datalist}"' in page.text
+        choices = page.text.split(f'<datalist id="{datalist}">', 1)[1].split("</datalist>", 1)[0]
+        # The last test's listing replaces the earlier one.
+        assert '<option value="only-this-one" label="Local">' in choices and "scripted-large" not in choices

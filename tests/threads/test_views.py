@@ -225,3 +225,34 @@ async def test_another_users_failed_reply_cannot_be_retried(nova: Nova, llm: Scr
         response = await submit(client, f"/threads/{thread.id}/messages/{failed.id}/retry")
     assert response.status_code == 404
     assert len(await runs_of(nova, thread)) == 1
+
+
+async def test_a_message_can_ask_for_another_model_than_the_agents(nova: Nova, llm: ScriptedLLM) -> None:
+    """The agent keeps its model; the composer's choice applies to that one reply."""
+    user = await nova.create_user("ada@example.com")
+    provider = await make_provider(nova, user.id, llm.base_url)
+    await make_agent(nova, user.id, provider)
+    thread = await make_thread(nova, user.id)
+    llm.queue(ScriptedReply(text="From the large one."), ScriptedReply(text="Back to small."))
+    async with await nova.login("ada@example.com") as client:
+        tested = await submit(client, f"/providers/{provider.id}/test", headers={"HX-Request": "true"})
+        page = await client.get(f"/threads/{thread.id}")
+        refused = await submit(client, f"/threads/{thread.id}/messages", {"content": "Hi", "model": "two words"})
+        await submit(client, f"/threads/{thread.id}/messages", {"content": "Hi", "model": " scripted-large "})
+        first = await _latest_run(nova, thread.id)
+        await finished_run(nova, first.id)
+        await submit(client, f"/threads/{thread.id}/messages", {"content": "Again", "model": ""})
+        await finished_run(nova, (await _latest_run(nova, thread.id)).id)
+    assert tested.status_code == 200
+    choices = re.search(r'<datalist id="composer-models">(.*?)</datalist>', page.text, re.S)
+    assert choices is not None and '<option value="scripted-large" label="Local">' in choices.group(1)
+    assert refused.status_code == 400 and "no spaces" in (field_error(refused.text, "model") or "")
+    assert [request["model"] for request in llm.requests] == ["scripted-large", "scripted-small"]
+    assert first.model == "scripted-large"
+
+
+async def _latest_run(nova: Nova, thread_id: object) -> Run:
+    async with nova.ctx.db.transaction() as session:
+        run = await session.scalar(select(Run).where(Run.thread_id == thread_id).order_by(Run.created_at.desc()))
+    assert run is not None
+    return run
