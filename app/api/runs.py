@@ -63,12 +63,12 @@ async def _run_payload(request: Request, run_id: uuid.UUID) -> dict[str, Any]:
 @login_required
 async def post_message(request: Request) -> Response:
     body = await json_body(request)
-    content, agent = body.get("content"), body.get("agent")
-    if not isinstance(content, str) or (agent is not None and not isinstance(agent, str)):
-        raise ValidationFailed({"content": 'Send {"content": "..."} with an optional agent slug.'})
-    ctx, thread_id = app_context(request), request.path_params["thread_id"]
+    content, agent, model = body.get("content"), body.get("agent"), body.get("model")
+    if not isinstance(content, str) or any(v is not None and not isinstance(v, str) for v in (agent, model)):
+        raise ValidationFailed({"content": 'Send {"content": "..."} with an optional agent slug and model.'})
+    ctx, thread_id, user_id = app_context(request), request.path_params["thread_id"], current_user(request).id
     async with ctx.db.transaction() as session:
-        posted = await threads.post_message(session, ctx.settings, current_user(request).id, thread_id, content, agent)
+        posted = await threads.post_message(session, ctx.settings, user_id, thread_id, content, agent, model=model)
     await control.start(ctx, posted.run)
     body = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
     return JSONResponse(body, status_code=201)

@@ -46,3 +46,20 @@ async def wait_terminal(client: httpx.AsyncClient, run_id: str, headers: dict[st
             return dict(run)
         await asyncio.sleep(0.05)
     raise AssertionError(f"run {run_id} still {run['status']}")
+
+
+async def test_a_message_may_name_the_model_for_its_reply(nova: Nova, llm: ScriptedLLM) -> None:
+    user = await nova.create_user("ada@example.com")
+    await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
+    async with nova.ctx.db.transaction() as session:
+        secret = (await tokens.create_token(session, user.id, "t", "write")).secret
+    llm.queue(ScriptedReply(text="Large."))
+    auth = {"authorization": f"Bearer {secret}"}
+    async with nova.client() as client:
+        thread = (await client.post("/api/v1/threads", json={"title": "Models"}, headers=auth)).json()
+        url = f"/api/v1/threads/{thread['id']}/messages"
+        wrong = await client.post(url, json={"content": "Hi", "model": 7}, headers=auth)
+        posted = await client.post(url, json={"content": "Hi", "model": "scripted-large"}, headers=auth)
+        run = await wait_terminal(client, posted.json()["run_id"], auth)
+    assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("application/problem+json")
+    assert run["status"] == "completed" and llm.requests[-1]["model"] == "scripted-large"
