@@ -1,6 +1,7 @@
 // The thread page's comforts that htmx cannot give by itself:
 // - it opens at the newest message and follows a streaming reply while the reader is at the
-//   bottom; scrolled up, it stays put and offers "Jump to latest";
+//   bottom (also when the list shrinks, as a phone's keyboard opens); scrolled up, it stays
+//   put and offers "Jump to latest";
 // - Enter sends, Shift+Enter is a newline (never while an IME is composing), Ctrl/Cmd+Enter sends;
 // - while a reply is being written (or waits for an answer) the composer shows Stop instead
 //   of Send, and a "still replying" refusal clears itself once the reply ends;
@@ -65,6 +66,18 @@
     }
     syncComposer();
     decorate(messages());
+  }
+
+  // A phone's keyboard (or a turned screen) resizes the list: a reader who was at the bottom
+  // stays there, judged against the height the list had before.
+  let knownClientHeight = 0;
+
+  function onResize() {
+    const element = scroller();
+    if (!element) return;
+    const wasAtBottom = element.scrollTop + knownClientHeight >= element.scrollHeight - NEAR_BOTTOM_PX;
+    knownClientHeight = element.clientHeight;
+    if (wasAtBottom) toLatest();
   }
 
   // ---------- The composer ----------
@@ -186,6 +199,7 @@
 
   let observed = null;
   const observer = new MutationObserver(onNewContent);
+  const resizeObserver = new ResizeObserver(onResize);
 
   function setup() {
     const list = messages();
@@ -194,11 +208,14 @@
       return;
     }
     observer.disconnect();
+    resizeObserver.disconnect();
     observed = list;
     observer.observe(list, { childList: true, subtree: true, characterData: true });
     list.addEventListener("scroll", onScroll, { passive: true });
     decorate(list);
     toLatest(); // a thread opens at its newest message
+    knownClientHeight = list.clientHeight;
+    resizeObserver.observe(list);
     syncComposer();
   }
 
