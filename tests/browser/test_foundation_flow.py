@@ -32,8 +32,8 @@ def test_login_add_provider_agent_thread_and_message(page: Page, llm: ScriptedLL
         page.fill("input[name=api_key]", "sk-browser-test-0000")
         page.fill("input[name=default_model]", "scripted-small")
         page.click("main form button[type=submit]")
-        expect(page.locator("table")).to_contain_text("Homelab")
-        expect(page.locator("table")).to_contain_text("sk-…0000")
+        expect(page.locator("table.providers-table")).to_contain_text("Homelab")
+        expect(page.locator("table.providers-table")).to_contain_text("sk-…0000")
         page.click("text=Test connection")
         expect(page.locator(".connection-result")).to_contain_text("scripted-large")
 
