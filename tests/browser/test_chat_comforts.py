@@ -196,3 +196,36 @@ def test_the_composer_picks_a_model_for_the_next_message(nova_app: LiveNova, pag
     page.locator("#composer-content").press("Enter")
     expect(page.locator(".message-assistant").last).to_contain_text("Small again.", timeout=15000)
     assert [request["model"] for request in llm.requests] == ["scripted-large", "scripted-small"]
+
+
+def test_the_comforts_on_a_phone(nova_app: LiveNova, page: Page, llm: ScriptedLLM) -> None:
+    """The same comforts at 390 x 844: Enter, Stop in the composer, Markdown while streaming,
+    the agent's name, Retry, copy buttons and the model field."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=nova_app.url)
+    llm.queue(ScriptedReply(status=401))
+    open_new_thread(page, nova_app)
+    page.set_viewport_size({"width": 390, "height": 844})
+    send, stop = page.locator(".composer-send"), page.locator(".composer-stop")
+    page.locator("#composer-content").fill("Hello?")
+    page.locator("#composer-content").press("Enter")
+    failure = page.locator(".message-error")
+    expect(failure).to_contain_text("rejected the API key")
+    llm.queue(ScriptedReply(text="# Plan\n\n```python\nprint('hi')\n```\n\n" + words(300), tokens_per_second=30))
+    failure.get_by_role("button", name="Retry").click()
+    streaming = page.locator(".message-streaming")
+    expect(streaming.locator(".run-text h1")).to_have_text("Plan")
+    expect(streaming.locator(".message-author")).to_have_text("Helper")
+    expect(stop).to_be_visible()
+    expect(send).to_be_hidden()
+    expect(streaming).to_be_in_viewport()
+    stop.click()
+    stopped = page.locator(".message-assistant", has=page.locator(".badge", has_text="Stopped"))
+    expect(stopped).to_be_visible(timeout=5000)
+    stopped.locator(".code-block .copy-button").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "print('hi')\n"
+    llm.queue(ScriptedReply(text="Large."))
+    page.locator("#composer-model").fill("scripted-large")
+    page.locator("#composer-content").fill("Once more")
+    page.locator("#composer-content").press("Enter")
+    expect(page.locator(".message-assistant").last).to_contain_text("Large.", timeout=15000)
+    assert llm.requests[-1]["model"] == "scripted-large"

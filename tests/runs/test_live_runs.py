@@ -242,7 +242,9 @@ async def test_heartbeat_and_connection_lifetime(
                 connections += 1
                 await read_events(client, posted["run_id"], received)
     assert any(line.startswith(":") for line in raw)  # heartbeat comments
-    assert 1.0 < lifetime < 3.0  # the server ended the connection; the client resumes
+    # The server ended the connection before the run did (its end is not in it); the client resumes.
+    assert not any("run.completed" in line for line in raw)
+    assert 1.0 < lifetime < 10
     assert connections >= 2
     assert received.ids == list(range(1, received.last_id + 1))
     assert received.text() == words(30)
