@@ -52,7 +52,7 @@
     if (element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX) jump.hidden = true;
   }
 
-  function onNewContent() {
+  function onNewContent(records) {
     const element = scroller();
     if (element) {
       const wasAtBottom = element.scrollTop + element.clientHeight >= knownHeight - NEAR_BOTTOM_PX;
@@ -65,7 +65,10 @@
       knownHeight = element.scrollHeight;
     }
     syncComposer();
-    decorate(messages());
+    // Only what was added: a streamed token must not cost a walk over a long thread.
+    for (const record of records) {
+      for (const node of record.addedNodes) if (node instanceof Element) decorate(node);
+    }
   }
 
   // A phone's keyboard (or a turned screen) resizes the list: a reader who was at the bottom
@@ -170,15 +173,20 @@
     return button;
   }
 
+  // `root` and what is inside it.
+  function within(root, selector) {
+    return root.matches(selector) ? [root, ...root.querySelectorAll(selector)] : root.querySelectorAll(selector);
+  }
+
   function decorate(root) {
     if (!root) return;
-    for (const message of root.querySelectorAll(".message:not(.message-streaming):not(.pause-card)")) {
+    for (const message of within(root, ".message:not(.message-streaming):not(.pause-card)")) {
       const meta = message.querySelector(":scope > .message-meta");
       const body = message.querySelector(":scope > .message-body");
       if (!meta || !body || meta.querySelector(".copy-button")) continue;
       meta.append(copyButton("Copy message", () => body.innerText.trim()));
     }
-    for (const pre of root.querySelectorAll(".markdown pre")) {
+    for (const pre of within(root, ".markdown pre")) {
       if (pre.parentElement.classList.contains("code-block")) continue;
       const code = pre.querySelector("code");
       const language = code ? [...code.classList].find((name) => name.startsWith("language-")) : null;

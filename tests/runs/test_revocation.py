@@ -12,6 +12,7 @@ import asyncio
 import subprocess
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,28 +204,57 @@ async def test_scaled_suspension_closes_a_token_stream_and_cancels_the_job(
 ) -> None:
     """PostgreSQL, Redis, a separate `nova worker`: the admin page suspends the user."""
     async with start_live(request, "scaled", tmp_path) as live:
-        await live.seed(llm.base_url)
-        llm.queue(SLOW)
-        posted = await live.post(await live.new_thread())
-        run_id = posted["run_id"]
-        await _live_wait(live, run_id, RunStatus.RUNNING, within=15)
-        received = Received()
-        async with live.api() as api:
-            stream = asyncio.create_task(read_events(api, run_id, received))
-            while not received.types.count("message.delta"):
-                assert not stream.done()
-                await asyncio.sleep(0.05)
+
+        async def suspend_on_the_admin_page() -> None:
             async with httpx.AsyncClient(base_url=live.url, timeout=30) as admin:
                 login = await submit(admin, "/login", {"email": "admin@nova.local", "password": "live admin password"})
                 assert login.status_code == 303, login.text
                 suspended = await submit(admin, f"/admin/users/{live.user_id}/suspend")
                 assert suspended.status_code == 303, suspended.text
-            started = time.monotonic()
-            cancelled_after = await _live_wait(live, run_id, RunStatus.CANCELLED, within=WITHIN)
-            done, _ = await asyncio.wait({stream}, timeout=WITHIN - (time.monotonic() - started))
-        assert done, "the token's stream was still open"
-        assert cancelled_after < WITHIN
-        assert stream.result() == 200 and "message.delta" in received.types
+
+        await _suspension_ends_stream_and_run(live, llm, suspend_on_the_admin_page)
+
+
+@pytest.mark.live
+async def test_embedded_cli_suspension_stops_the_servers_running_job(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> None:
+    """`nova user suspend` is its own process beside an embedded `nova serve`: it cannot reach
+    the server's in-process event log, only the database they share."""
+    async with start_live(request, "embedded", tmp_path) as live:
+
+        async def suspend_with_the_cli() -> None:
+            suspend = await asyncio.to_thread(
+                subprocess.run, nova_command("user", "suspend", live.email), cwd=ROOT,
+                env=nova_env(live.data_dir, **live.env), capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert suspend.returncode == 0, suspend.stderr
+
+        await _suspension_ends_stream_and_run(live, llm, suspend_with_the_cli)
+
+
+async def _suspension_ends_stream_and_run(
+    live: LiveNova, llm: ScriptedLLM, suspend: Callable[[], Awaitable[None]]
+) -> None:
+    """A user streaming a long reply with a token is suspended by `suspend`: within 5 s of
+    it, the run is cancelled and the token's stream closed."""
+    await live.seed(llm.base_url)
+    llm.queue(SLOW)
+    run_id = (await live.post(await live.new_thread()))["run_id"]
+    await _live_wait(live, run_id, RunStatus.RUNNING, within=15)
+    received = Received()
+    async with live.api() as api:
+        stream = asyncio.create_task(read_events(api, run_id, received))
+        while not received.types.count("message.delta"):
+            assert not stream.done()
+            await asyncio.sleep(0.05)
+        await suspend()
+        started = time.monotonic()
+        cancelled_after = await _live_wait(live, run_id, RunStatus.CANCELLED, within=WITHIN)
+        done, _ = await asyncio.wait({stream}, timeout=WITHIN - (time.monotonic() - started))
+    assert done, "the token's stream was still open"
+    assert cancelled_after < WITHIN
+    assert stream.result() == 200 and "message.delta" in received.types
 
 
 async def _live_wait(live: LiveNova, run_id: str, status: RunStatus, within: float) -> float:
@@ -237,32 +267,3 @@ async def _live_wait(live: LiveNova, run_id: str, status: RunStatus, within: flo
             return time.monotonic() - started
         assert time.monotonic() - started < within, f"run still {run.status.value}, not {status.value}"
         await asyncio.sleep(0.05)
-
-
-@pytest.mark.live
-async def test_embedded_cli_suspension_stops_the_servers_running_job(
-    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
-) -> None:
-    """`nova user suspend` is its own process beside an embedded `nova serve`: it cannot reach
-    the server's in-process event log, only the database they share."""
-    async with start_live(request, "embedded", tmp_path) as live:
-        await live.seed(llm.base_url)
-        llm.queue(SLOW)
-        run_id = (await live.post(await live.new_thread()))["run_id"]
-        await _live_wait(live, run_id, RunStatus.RUNNING, within=15)
-        received = Received()
-        async with live.api() as api:
-            stream = asyncio.create_task(read_events(api, run_id, received))
-            while not received.types.count("message.delta"):
-                assert not stream.done()
-                await asyncio.sleep(0.05)
-            suspend = await asyncio.to_thread(
-                subprocess.run, nova_command("user", "suspend", live.email), cwd=ROOT,
-                env=nova_env(live.data_dir, **live.env), capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
-            assert suspend.returncode == 0, suspend.stderr
-            started = time.monotonic()
-            cancelled_after = await _live_wait(live, run_id, RunStatus.CANCELLED, within=WITHIN)
-            done, _ = await asyncio.wait({stream}, timeout=WITHIN - (time.monotonic() - started))
-        assert done, "the token's stream was still open"
-        assert cancelled_after < WITHIN
