@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_active_runs_per_user: int = Field(4, ge=1, validation_alias="NOVA_MAX_ACTIVE_RUNS_PER_USER")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
+    # After a reply's first token (sent at once), deltas are merged over this window: a fast
+    # model makes tens of events instead of thousands, below what an eye can see.
+    stream_coalesce_ms: float = Field(20, ge=0, le=1000, validation_alias="NOVA_STREAM_COALESCE_MS")
     event_log_ttl_seconds: int = Field(3600, ge=1, validation_alias="NOVA_EVENT_LOG_TTL_SECONDS")
     sse_heartbeat_seconds: float = Field(15, gt=0, validation_alias="NOVA_SSE_HEARTBEAT_SECONDS")
     sse_max_lifetime_seconds: float = Field(300, gt=0, validation_alias="NOVA_SSE_MAX_LIFETIME_SECONDS")

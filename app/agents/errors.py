@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.agents.chat_stream import ProviderStreamError
 from app.egress import EgressRefused
 
 # Shown for a user's provider on an address the egress policy refuses; the policy's own reason
@@ -58,11 +59,11 @@ def classify(exc: BaseException, base_url: str, model: str) -> ProviderFailure:
         return ProviderFailure(f"The provider failed with HTTP {status}.", True, "server")
     if status is not None and status >= 400:
         return ProviderFailure(f"The provider refused the request (HTTP {status}).", False, "request")
-    import openai  # here, not above: the web process imports this module but never classifies
-
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+    if isinstance(exc, ProviderStreamError):
+        return ProviderFailure(f"The provider reported an error: {exc}", True, "server")
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ProviderFailure(f"The provider at {base_url} did not answer in time.", True, "unreachable")
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+    if isinstance(exc, httpx.TransportError | ConnectionError):
         return ProviderFailure(f"The provider is unreachable at {base_url}.", True, "unreachable")
     return ProviderFailure(f"The model call failed: {type(exc).__name__}.", False, "unknown")
 

@@ -42,18 +42,16 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
             num_ctx=config.max_context_tokens,
             **_ollama_clients(config),
         )
-    from langchain_openai import ChatOpenAI
+    from app.agents.lean_chat import LeanChatOpenAI
 
-    return ChatOpenAI(
-        model=config.model,
+    # OpenAI, llama.cpp, vLLM, Ollama's /v1...: the lean raw-stream model.
+    return LeanChatOpenAI(
+        model_name=config.model,
         base_url=config.base_url,
-        # Local servers (llama.cpp, vLLM...) often need no key, but the client wants one.
-        api_key=SecretStr(config.api_key or "not-needed"),
+        api_key=SecretStr(config.api_key) if config.api_key else None,
         temperature=temperature,
         timeout=REQUEST_TIMEOUT_SECONDS,
-        max_retries=0,
-        stream_usage=True,
-        **_openai_clients(config),
+        egress=config.egress,
     )
 
 
@@ -66,17 +64,6 @@ def _guarded_async_client(policy: EgressPolicy, provider_url: str, /, **options:
 def _guarded_client(policy: EgressPolicy, **options: Any) -> httpx.Client:
     # Runs are async; the SDKs build a sync client too, which must not be a way around the guard.
     return httpx.Client(transport=GuardedTransport(policy), trust_env=False, **options)
-
-
-def _openai_clients(config: ProviderConfig) -> dict[str, Any]:
-    if config.egress is None:
-        return {}
-    # The OpenAI SDK builds absolute URLs itself, so the clients need no base_url; they follow
-    # redirects as its own clients do (each hop is checked by the transport).
-    return {
-        "http_client": _guarded_client(config.egress, follow_redirects=True),
-        "http_async_client": _guarded_async_client(config.egress, config.base_url, follow_redirects=True),
-    }
 
 
 def _ollama_clients(config: ProviderConfig) -> dict[str, Any]:

@@ -48,22 +48,23 @@ class GuardedTransport(httpx.HTTPTransport):
 
 
 _shared: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, OrderedDict[tuple[EgressPolicy, str], GuardedAsyncTransport]
+    asyncio.AbstractEventLoop, OrderedDict[tuple[EgressPolicy | None, str], httpx.AsyncHTTPTransport]
 ] = weakref.WeakKeyDictionary()
 
 
-def shared_async_transport(policy: EgressPolicy, key: str) -> httpx.AsyncBaseTransport:
+def shared_async_transport(policy: EgressPolicy | None, key: str) -> httpx.AsyncBaseTransport:
     """One pool per policy and `key` (a provider's URL), so consecutive runs reuse connections.
 
-    Pools belong to the event loop that opened their connections; outside a loop the caller
-    gets a pool of its own.
+    No policy: a system provider, which an admin set up, reached without the guard. Pools
+    belong to the event loop that opened their connections; outside a loop the caller gets
+    a pool of its own.
     """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        return GuardedAsyncTransport(policy)
+        return _new_pool(policy)
     pools = _shared.setdefault(loop, OrderedDict())
-    transport = pools.pop((policy, key), None) or GuardedAsyncTransport(policy)
+    transport = pools.pop((policy, key), None) or _new_pool(policy)
     pools[(policy, key)] = transport
     while len(pools) > MAX_SHARED_POOLS:
         # Clients still streaming keep their transport alive; idle sockets close when collected.
@@ -71,10 +72,14 @@ def shared_async_transport(policy: EgressPolicy, key: str) -> httpx.AsyncBaseTra
     return _Borrowed(transport)
 
 
+def _new_pool(policy: EgressPolicy | None) -> httpx.AsyncHTTPTransport:
+    return GuardedAsyncTransport(policy) if policy is not None else httpx.AsyncHTTPTransport(limits=LIMITS)
+
+
 class _Borrowed(httpx.AsyncBaseTransport):
     """A shared pool as one client sees it: closing that client leaves the pool to the others."""
 
-    def __init__(self, pool: GuardedAsyncTransport) -> None:
+    def __init__(self, pool: httpx.AsyncHTTPTransport) -> None:
         self._pool = pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

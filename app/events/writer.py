@@ -1,8 +1,8 @@
-"""The single writer of a run's events: numbers them and coalesces token deltas.
+"""The single writer of a run's events: numbers them and coalesces token deltas by time.
 
-Deltas produced while the previous append is still in flight are merged into one event,
-so a fast model never waits on Redis round trips, and an idle stream sends each token at
-once (no batching delay on the first token).
+The first delta after a quiet spell is appended at once (no delay on the first token);
+the deltas that follow are merged over a short window, so a fast model makes one event
+per window instead of one per token, and never waits on Redis round trips.
 """
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ from typing import Any
 from app.events.base import EventLog, RunEvent
 from app.events.types import EventType
 
+WINDOW_SECONDS = 0.02
+
 
 class EventWriter:
-    def __init__(self, log: EventLog, run_id: str, last_id: int) -> None:
+    def __init__(self, log: EventLog, run_id: str, last_id: int, window_seconds: float = WINDOW_SECONDS) -> None:
         self.log = log
         self.run_id = run_id
         self.last_id = last_id
+        self.window = window_seconds
         self._pending: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
+        # True while the flusher waits out the window (the only point it may be cancelled at).
+        self._resting = False
         # Parallel tool calls emit at once: ids must reach the log in order.
         self._lock = asyncio.Lock()
 
@@ -29,7 +34,7 @@ class EventWriter:
         return await self._append(type_, data)
 
     def delta(self, text: str) -> None:
-        """Queue a token; it is appended as soon as the previous append finished."""
+        """Queue a token: appended at once when the stream was quiet, else with the window's batch."""
         if not text:
             return
         self._pending.append(text)
@@ -37,11 +42,18 @@ class EventWriter:
             self._flusher = asyncio.create_task(self._drain())
 
     async def flush(self) -> None:
-        if self._flusher is not None:
-            await self._flusher
-            self._flusher = None
+        """Append every queued delta now (another event, or the end, must come after them)."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            if self._resting:
+                flusher.cancel()  # the batch so far was appended; the rest is appended below
+            # wait() neither raises the flusher's cancellation nor swallows our own.
+            await asyncio.wait([flusher])
+            error = None if flusher.cancelled() else flusher.exception()
+            if error is not None:
+                raise error
         if self._pending:
-            await self._drain()
+            await self._append_pending()
 
     async def discard(self) -> None:
         """Drop queued deltas (the text is about to start over)."""
@@ -50,9 +62,19 @@ class EventWriter:
 
     async def _drain(self) -> None:
         while self._pending:
-            text = "".join(self._pending)
-            self._pending.clear()
-            await self._append(EventType.MESSAGE_DELTA, {"text": text})
+            await self._append_pending()
+            if self.window <= 0:
+                continue
+            self._resting = True
+            try:
+                await asyncio.sleep(self.window)
+            finally:
+                self._resting = False
+
+    async def _append_pending(self) -> None:
+        text = "".join(self._pending)
+        self._pending.clear()
+        await self._append(EventType.MESSAGE_DELTA, {"text": text})
 
     async def _append(self, type_: EventType, data: dict[str, Any]) -> RunEvent:
         async with self._lock:

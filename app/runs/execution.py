@@ -32,7 +32,8 @@ WORKER_STOPPED = "The worker running it stopped."
 
 
 async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
-    writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
+    window = ctx.settings.stream_coalesce_ms / 1000
+    writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)), window)
     try:
         plan = await lifecycle.begin_attempt(ctx, run_id)
     except RunAbandoned as exc:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from langchain_mistralai import ChatMistralAI
 from langchain_ollama import ChatOllama
-from langchain_openai import ChatOpenAI
 
 from app.agents.errors import PROVIDER_ADDRESS_REFUSED, classify
+from app.agents.lean_chat import LeanChatOpenAI
 from app.agents.llm import ProviderConfig, build_chat_model
 from app.egress import EgressPolicy, EgressRefused
 from tests.egress.test_egress import Listener, redirect_to
@@ -25,9 +25,9 @@ def config(kind: str, base_url: str = "http://127.0.0.1:1/v1", key: str | None =
 
 
 def test_each_kind_gets_its_class() -> None:
-    assert isinstance(build_chat_model(config("openai")), ChatOpenAI)
-    assert isinstance(build_chat_model(config("llamacpp", key=None)), ChatOpenAI)
-    assert isinstance(build_chat_model(config("openai_compatible")), ChatOpenAI)
+    assert isinstance(build_chat_model(config("openai")), LeanChatOpenAI)
+    assert isinstance(build_chat_model(config("llamacpp", key=None)), LeanChatOpenAI)
+    assert isinstance(build_chat_model(config("openai_compatible")), LeanChatOpenAI)
     assert isinstance(build_chat_model(config("mistral")), ChatMistralAI)
     assert isinstance(build_chat_model(config("ollama", "http://127.0.0.1:1")), ChatOllama)
 

@@ -118,9 +118,13 @@ async def test_the_openai_stream_carries_only_the_text_across_a_retry(nova: Nova
     assert uuid.UUID(response.headers["x-nova-thread-id"])
 
 
-async def test_markdown_streams_with_frames_that_do_not_grow_with_the_reply(nova: Nova, llm: ScriptedLLM) -> None:
+async def test_markdown_streams_with_frames_that_do_not_grow_with_the_reply(
+    nova: Nova, llm: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Finished blocks go once and only the open block is sent again: no frame carries the
     reply so far, so the bytes per token stay flat however long the reply gets."""
+    # No coalescing window: an event per token, the most frames a reply can make.
+    monkeypatch.setattr(nova.ctx, "settings", nova.ctx.settings.model_copy(update={"stream_coalesce_ms": 0}))
     user = await nova.create_user("ada@example.com")
     await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
     thread = await make_thread(nova, user.id)
