@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,8 +59,8 @@ async def chat_completions(request: Request) -> Response:
     ctx, user_id = app_context(request), current_user(request).id
     try:
         chat = convert.parse_chat_request(await json_body(request))
-        thread_id = await _thread_for(ctx, request, user_id, chat)
-        async with ctx.db.transaction() as session:
+        async with ctx.db.transaction() as session:  # one transaction: the first token waits on it
+            thread_id = await _thread_for(session, ctx, request, user_id, chat)
             posted = await threads.post_message(
                 session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
             )
@@ -83,20 +84,21 @@ async def chat_completions(request: Request) -> Response:
     return await _wait_for_completion(run_id, chat, events, headers)
 
 
-async def _thread_for(ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest) -> uuid.UUID:
+async def _thread_for(
+    session: AsyncSession, ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest
+) -> uuid.UUID:
     """The thread named by the header, or a new one holding the history sent along."""
-    async with ctx.db.transaction() as session:
-        if chat.model not in {a.slug for a in await agent_configs.agents_for_chat(session, user_id, ctx.settings)}:
-            raise ValidationFailed({"model": f"No agent “{chat.model}”; see GET /v1/models."})
-        named = request.headers.get(THREAD_HEADER)
-        if named:
-            try:
-                return (await threads.get_thread(session, user_id, uuid.UUID(named))).id
-            except ValueError:
-                raise NotFound(named) from None
-        thread = await threads.create_thread(session, user_id, chat.prompt.splitlines()[0] if chat.prompt else "")
-        await threads.import_history(session, thread, chat.history)
-        return thread.id
+    if chat.model not in {a.slug for a in await agent_configs.agents_for_chat(session, user_id, ctx.settings)}:
+        raise ValidationFailed({"model": f"No agent “{chat.model}”; see GET /v1/models."})
+    named = request.headers.get(THREAD_HEADER)
+    if named:
+        try:
+            return (await threads.get_thread(session, user_id, uuid.UUID(named))).id
+        except ValueError:
+            raise NotFound(named) from None
+    thread = await threads.create_thread(session, user_id, chat.prompt.splitlines()[0] if chat.prompt else "")
+    await threads.import_history(session, thread, chat.history)
+    return thread.id
 
 
 async def _stream_chunks(
