@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs what Nova needs at run time; the checks add the dev tools.
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
 # Two pytest workers for two cores; each test module stays on one worker (loadscope), so a
 # module's shared `nova serve` processes start once. `make pytest PYTEST_WORKERS=0`: one process.
 PYTEST_WORKERS ?= 2
@@ -10,15 +12,19 @@ PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loads
 
 .PHONY: run test test-fast setup system-deps lint typecheck pytest clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(RUNTIME_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $(RUNTIME_STAMP)
+
+$(DEV_STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
-setup: $(STAMP)
+setup: $(DEV_STAMP)
 
-run: setup
+run: $(RUNTIME_STAMP)
 	$(BIN)/nova serve
 
 system-deps:

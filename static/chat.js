@@ -5,7 +5,8 @@
 // - Enter sends, Shift+Enter is a newline (never while an IME is composing), Ctrl/Cmd+Enter sends;
 // - while a reply is being written (or waits for an answer) the composer shows Stop instead
 //   of Send, and a "still replying" refusal clears itself once the reply ends;
-// - Copy buttons on every message and every code block (with its language).
+// - Copy buttons on every message and every code block (with its language);
+// - a long thread opens at its newest page; an earlier page loads above without moving the view.
 // Everything is found again after each htmx swap: boosted navigation replaces the page body.
 (function () {
   "use strict";
@@ -52,9 +53,26 @@
     if (element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX) jump.hidden = true;
   }
 
+  // An earlier page replaced the "Load earlier messages" link, above what the reader sees:
+  // the view keeps its place and nothing is "new".
+  function isEarlierPage(records) {
+    return records.some((record) =>
+      Array.from(record.removedNodes).some((node) => node instanceof Element && node.id === "messages-older"),
+    );
+  }
+
   function onNewContent(records) {
+    // Copy buttons first (only on what was added: a streamed token must not cost a walk over
+    // a long thread), so the heights below include them; their own mutations are ours, dropped.
+    for (const record of records) {
+      for (const node of record.addedNodes) if (node instanceof Element) decorate(node);
+    }
+    observer.takeRecords();
     const element = scroller();
-    if (element) {
+    if (element && isEarlierPage(records)) {
+      element.scrollTop += element.scrollHeight - knownHeight;
+      knownHeight = element.scrollHeight;
+    } else if (element) {
       const wasAtBottom = element.scrollTop + element.clientHeight >= knownHeight - NEAR_BOTTOM_PX;
       if (wasAtBottom) {
         toLatest();
@@ -65,10 +83,6 @@
       knownHeight = element.scrollHeight;
     }
     syncComposer();
-    // Only what was added: a streamed token must not cost a walk over a long thread.
-    for (const record of records) {
-      for (const node of record.addedNodes) if (node instanceof Element) decorate(node);
-    }
   }
 
   // A phone's keyboard (or a turned screen) resizes the list: a reader who was at the bottom

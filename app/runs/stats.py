@@ -1,6 +1,6 @@
 """The numbers under a finished reply: tokens, time to first token, speed (threads/_reply_stats.html).
 
-Read from the run rows: a thread page loads all of them in one query (`for_thread`), the
+Read from the run rows: a page of messages loads those it shows in one query (`for_runs`), the
 live reply's final frame from the run it just committed (`of_run`). A provider that reports
 no usage, or a reply with no token at all, shows "—" for what is unknown.
 """
@@ -8,6 +8,7 @@ no usage, or a reply with no token at all, shows "—" for what is unknown.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,9 +68,11 @@ def of_run(run: Run) -> ReplyStats:
     return stats(run.prompt_tokens, run.completion_tokens, run.started_at, run.first_token_at, run.finished_at)
 
 
-async def for_thread(session: AsyncSession, thread_id: uuid.UUID) -> dict[uuid.UUID, ReplyStats]:
-    """The stats of every run of the thread, by run id: one query for the whole page."""
+async def for_runs(session: AsyncSession, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ReplyStats]:
+    """The stats of the runs shown on a page, by run id: one query for the whole page."""
+    if not run_ids:
+        return {}
     query = select(
         Run.id, Run.prompt_tokens, Run.completion_tokens, Run.started_at, Run.first_token_at, Run.finished_at
-    ).where(Run.thread_id == thread_id, Run.finished_at.is_not(None))
+    ).where(Run.id.in_(run_ids), Run.finished_at.is_not(None))
     return {row[0]: stats(*row[1:]) for row in await session.execute(query)}

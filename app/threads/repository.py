@@ -27,9 +27,22 @@ async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid
     return await session.scalar(query)
 
 
-async def list_messages(session: AsyncSession, thread_id: uuid.UUID) -> Sequence[Message]:
-    query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at, Message.id)
-    return (await session.scalars(query)).all()
+async def latest_messages(
+    session: AsyncSession, thread_id: uuid.UUID, limit: int, before: Message | None = None
+) -> list[Message]:
+    """Up to `limit` messages (oldest first) that come before `before`, or the newest ones."""
+    query = select(Message).where(Message.thread_id == thread_id)
+    if before is not None:
+        query = query.where(
+            (Message.created_at < before.created_at)
+            | ((Message.created_at == before.created_at) & (Message.id < before.id))
+        )
+    query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def get_message(session: AsyncSession, thread_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
+    return await session.scalar(select(Message).where(Message.id == message_id, Message.thread_id == thread_id))
 
 
 async def latest_message(session: AsyncSession, thread_id: uuid.UUID) -> Message | None:

@@ -18,6 +18,8 @@ from app.settings import Settings
 from app.threads import repository
 
 PAGE_SIZE = 30
+# A thread opens at its newest messages; older ones load as the reader scrolls up.
+MESSAGES_PER_PAGE = 50
 NEW_THREAD_TITLE = "New thread"
 MAX_TITLE = 200
 MAX_MESSAGE_CHARS = 100_000
@@ -67,8 +69,27 @@ async def delete_thread(session: AsyncSession, thread: Thread) -> None:
     await session.delete(thread)
 
 
-async def list_messages(session: AsyncSession, thread: Thread) -> Sequence[Message]:
-    return await repository.list_messages(session, thread.id)
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    # The oldest message shown, when there are older ones to load (on scroll).
+    older_than: uuid.UUID | None
+
+
+async def message_page(
+    session: AsyncSession, thread: Thread, before_id: uuid.UUID | None = None, size: int = MESSAGES_PER_PAGE
+) -> MessagePage:
+    """The newest messages of a thread, or those before one of its messages: a long thread opens fast."""
+    before = None
+    if before_id is not None:
+        before = await repository.get_message(session, thread.id, before_id)
+        if before is None:
+            raise NotFound(str(before_id))
+    found = await repository.latest_messages(session, thread.id, size + 1, before)
+    if len(found) <= size:
+        return MessagePage(found, None)
+    shown = found[1:]
+    return MessagePage(shown, shown[0].id)
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,13 @@ async def _thread_context(
     if selected is None and agents:
         selected = next((a.id for a in agents if a.is_default), agents[0].id)
     active = await runs.active_run(session, thread.id) if thread else None
+    page = await service.message_page(session, thread) if thread and with_messages else service.MessagePage([], None)
     return {
         "sidebar": await service.list_threads(session, user_id, _page(request)),
         "thread": thread,
-        "messages": await service.list_messages(session, thread) if thread and with_messages else [],
-        "reply_stats": await stats.for_thread(session, thread.id) if thread and with_messages else {},
+        "messages": page.messages,
+        "older_than": page.older_than,
+        "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "agents_by_id": {agent.id: agent for agent in agents},
@@ -84,6 +86,28 @@ async def show_thread(request: Request) -> Response:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
         context = await _thread_context(session, request, thread)
     return render(request, "threads/page.html", context)
+
+
+@login_required
+async def older_messages(request: Request) -> Response:
+    """The page of messages before `?before=<message id>` (loaded as the reader scrolls up), else the newest."""
+    try:
+        before = uuid.UUID(request.query_params["before"]) if "before" in request.query_params else None
+    except ValueError:
+        raise NotFound("before") from None
+    ctx, user_id = app_context(request), current_user(request).id
+    async with ctx.db.transaction() as session:
+        thread = await service.get_thread(session, user_id, _thread_id(request))
+        page = await service.message_page(session, thread, before)
+        agents = await agent_configs.agents_for_chat(session, user_id, ctx.settings)
+        context = {
+            "thread": thread,
+            "messages": page.messages,
+            "older_than": page.older_than,
+            "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
+            "agents_by_id": {agent.id: agent for agent in agents},
+        }
+    return render(request, "threads/_older.html", context)
 
 
 @login_required
@@ -218,6 +242,7 @@ routes = [
         methods=["POST"],
         name="threads:post_message",
     ),
+    Route("/threads/{thread_id:uuid}/messages", older_messages, methods=["GET"], name="threads:older"),
     Route(
         "/threads/{thread_id:uuid}/runs/{run_id:uuid}/title",
         generated_title,

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from app.db import utcnow
 from app.models import Message, MessageRole
+from app.threads.service import MESSAGES_PER_PAGE
 from tests.browser.test_streaming import open_new_thread, words
 from tests.fixtures.live import LiveNova
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
@@ -121,6 +122,28 @@ def test_the_thread_opens_at_the_newest_message_and_follows_only_a_reader_at_the
     assert scroll_gap(page) < 60
     page.locator(".composer-stop").click()  # no need to wait out the reply
     expect(page.locator(".message-streaming")).to_have_count(0)
+
+
+def test_a_long_thread_loads_earlier_pages_above_without_moving_the_view(
+    nova_app: LiveNova, page: Page, artifacts_dir: Path
+) -> None:
+    thread_id = seed_long_thread(nova_app, count=2 * MESSAGES_PER_PAGE + 30)
+    open_new_thread(page, nova_app)
+    page.goto(f"{nova_app.url}/threads/{thread_id}")
+    messages = page.locator("#messages .message")
+    expect(messages.last).to_be_in_viewport()
+    expect(messages).to_have_count(MESSAGES_PER_PAGE)  # the newest page only
+    for loaded in (2 * MESSAGES_PER_PAGE, 2 * MESSAGES_PER_PAGE + 30):
+        was_first = messages.first.get_attribute("id")
+        page.evaluate("document.getElementById('messages').scrollTop = 0")  # the reader scrolls up
+        expect(messages).to_have_count(loaded)
+        # The earlier page went in above: what the reader was looking at is still in view.
+        expect(page.locator(f"#{was_first}")).to_be_in_viewport()
+        assert page.evaluate("document.getElementById('messages').scrollTop") > 100
+        expect(page.locator("#jump-latest")).to_be_hidden()
+    expect(messages.first).to_contain_text("Message number 0")
+    expect(page.locator("#messages-older")).to_have_count(0)
+    page.screenshot(path=str(artifacts_dir / "thread-earlier-pages.png"))
 
 
 def test_copy_buttons_on_messages_and_code_blocks(

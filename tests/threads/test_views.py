@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -8,7 +10,7 @@ from sqlalchemy import select
 
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus, Thread
 from app.runs.service import BUSY_MESSAGE
-from app.threads.service import PAGE_SIZE, RETRY_REFUSED
+from app.threads.service import MESSAGES_PER_PAGE, PAGE_SIZE, RETRY_REFUSED
 from tests.fixtures.factories import add_message, make_agent, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import Nova, field_error, submit
@@ -256,3 +258,38 @@ async def _latest_run(nova: Nova, thread_id: object) -> Run:
         run = await session.scalar(select(Run).where(Run.thread_id == thread_id).order_by(Run.created_at.desc()))
     assert run is not None
     return run
+
+
+async def long_thread(nova: Nova, owner_email: str, count: int) -> Thread:
+    """A thread of `count` messages, "Message 000" the oldest."""
+    user = await nova.create_user(owner_email)
+    thread = await make_thread(nova, user.id)
+    start = datetime.now(UTC) - timedelta(days=1)
+    async with nova.ctx.db.transaction() as session:
+        for n in range(count):
+            role = MessageRole.USER if n % 2 == 0 else MessageRole.ASSISTANT
+            session.add(Message(thread_id=thread.id, role=role, content=f"Message {n:03d}",
+                                created_at=start + timedelta(seconds=n)))  # fmt: skip
+    return thread
+
+
+def shown(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r"Message (\d{3})", html)]
+
+
+async def test_a_long_thread_opens_at_its_newest_page_and_loads_earlier_ones(nova: Nova) -> None:
+    per_page = MESSAGES_PER_PAGE
+    thread = await long_thread(nova, "ada@example.com", 2 * per_page + 20)
+    async with await nova.login("ada@example.com") as client:
+        page = await client.get(f"/threads/{thread.id}")
+        assert shown(page.text) == list(range(per_page + 20, 2 * per_page + 20))
+        older = unescape(re.search(r'hx-get="([^"]*before=[^"]*)"', page.text)[1])  # type: ignore[index]
+        second = await client.get(older, headers={"HX-Request": "true"})
+        assert shown(second.text) == list(range(20, per_page + 20)) and "<html" not in second.text
+        third = await client.get(unescape(re.search(r'hx-get="([^"]*before=[^"]*)"', second.text)[1]))  # type: ignore[index]
+        assert shown(third.text) == list(range(20)) and "messages-older" not in third.text
+        assert (await client.get(f"/threads/{thread.id}/messages?before={uuid.uuid4()}")).status_code == 404
+        assert (await client.get(f"/threads/{thread.id}/messages?before=nonsense")).status_code == 404
+    await nova.create_user("eve@example.com")
+    async with await nova.login("eve@example.com") as stranger:
+        assert (await stranger.get(older)).status_code == 404
