@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 class NotFound(Exception):
     """The row does not exist, or belongs to someone else: both look the same."""
@@ -9,6 +11,14 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The request cannot be done in the current state."""
+
+
+class ThreadBusy(Conflict):
+    """A reply is still being written in the thread; `run_id` is that run (None if unknown)."""
+
+    def __init__(self, message: str, run_id: uuid.UUID | None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 class QueueUnavailable(Exception):

@@ -46,6 +46,7 @@ FEATURES = frozenset(
         "api",
         "calendar",
         "health",
+        "idempotency",
         "memory",
         "openai_compat",
         "providers",

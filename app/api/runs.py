@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.errors import ValidationFailed
+from app.errors import Conflict, ThreadBusy, ValidationFailed
 from app.events import RunEvent
+from app.idempotency import service as idempotency
 from app.models import Run
 from app.runs import control, service
 from app.runs import repository as run_repository
@@ -67,11 +68,19 @@ async def post_message(request: Request) -> Response:
     if not isinstance(content, str) or any(v is not None and not isinstance(v, str) for v in (agent, model)):
         raise ValidationFailed({"content": 'Send {"content": "..."} with an optional agent slug and model.'})
     ctx, thread_id, user_id = app_context(request), request.path_params["thread_id"], current_user(request).id
+    key = request.headers.get(idempotency.HEADER)
     async with ctx.db.transaction() as session:
-        posted = await threads.post_message(session, ctx.settings, user_id, thread_id, content, agent, model=model)
+        record = await idempotency.claim_request(session, user_id, key, "POST", request.url.path, body)
+        if isinstance(record, idempotency.Replay):
+            return JSONResponse(record.response, record.status_code)
+        try:
+            posted = await threads.post_message(session, ctx.settings, user_id, thread_id, content, agent, model=model)
+        except ThreadBusy as exc:
+            raise Conflict(service.api_busy_message(exc.run_id)) from None
+        payload = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
+        idempotency.remember(record, 201, payload, posted.run.id)
     await control.start(ctx, posted.run)
-    body = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
-    return JSONResponse(body, status_code=201)
+    return JSONResponse(payload, status_code=201)
 
 
 @login_required

@@ -1,14 +1,17 @@
-"""/api/v1: who am I, my agents, my threads."""
+"""/api/v1: who am I, my agents, my threads and their messages."""
 
 from __future__ import annotations
+
+import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import ValidationFailed
-from app.models import Agent, Thread
+from app.errors import NotFound, ValidationFailed
+from app.idempotency import service as idempotency
+from app.models import Agent, Message, Thread
 from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -30,8 +33,21 @@ def thread_json(thread: Thread) -> dict[str, object]:
     return {
         "id": str(thread.id),
         "title": thread.title,
+        "agent_id": str(thread.agent_id) if thread.agent_id else None,
         "created_at": thread.created_at.isoformat(),
         "updated_at": thread.updated_at.isoformat(),
+    }
+
+
+def message_json(message: Message) -> dict[str, object]:
+    return {
+        "id": str(message.id),
+        "role": message.role.value,
+        "content": message.content,
+        "agent_id": str(message.agent_id) if message.agent_id else None,
+        "run_id": str(message.run_id) if message.run_id else None,
+        "finish_reason": message.finish_reason.value if message.finish_reason else None,
+        "created_at": message.created_at.isoformat(),
     }
 
 
@@ -77,11 +93,73 @@ async def create_thread(request: Request) -> Response:
     if not isinstance(title, str) or (agent_ref is not None and not isinstance(agent_ref, str)):
         raise ValidationFailed({"body": "title and agent must be strings."})
     ctx, user_id = app_context(request), current_user(request).id
+    key = request.headers.get(idempotency.HEADER)
     async with ctx.db.transaction() as session:
+        record = await idempotency.claim_request(session, user_id, key, "POST", request.url.path, body)
+        if isinstance(record, idempotency.Replay):
+            return JSONResponse(record.response, record.status_code)
         agent = await agent_configs.find_agent(session, user_id, agent_ref, ctx.settings) if agent_ref else None
         thread = await threads.create_thread(session, user_id, title)
         thread.agent_id = agent.id if agent else None
-    return JSONResponse(thread_json(thread) | {"agent_id": str(agent.id) if agent else None}, 201)
+        payload = thread_json(thread)
+        idempotency.remember(record, 201, payload, None)
+    return JSONResponse(payload, 201)
+
+
+@login_required
+async def get_thread(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
+    return JSONResponse(thread_json(thread))
+
+
+@login_required
+async def update_thread(request: Request) -> Response:
+    """Rename: {"title": "..."} (a title set here is never replaced by a generated one)."""
+    async with app_context(request).db.transaction() as session:
+        thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
+        title = (await json_body(request)).get("title")
+        if not isinstance(title, str):
+            raise ValidationFailed({"title": 'Send {"title": "..."}.'})
+        await threads.rename_thread(session, thread, title)
+        await session.flush()
+        payload = thread_json(thread)
+    return JSONResponse(payload)
+
+
+@login_required
+async def delete_thread(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
+        await threads.delete_thread(session, thread)
+    return Response(status_code=204)
+
+
+@login_required
+async def list_messages(request: Request) -> Response:
+    """Newest page first: `data` oldest first; `next_cursor` is `?before=` for the page before."""
+    try:
+        before = uuid.UUID(request.query_params["before"]) if "before" in request.query_params else None
+    except ValueError:
+        raise ValidationFailed({"before": "Use a message id from next_cursor."}) from None
+    limit = _limit(request)
+    async with app_context(request).db.transaction() as session:
+        thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
+        try:
+            page = await threads.message_page(session, thread, before, limit)
+        except NotFound:
+            raise ValidationFailed({"before": "No such message in this thread."}) from None
+    cursor = str(page.older_than) if page.older_than else None
+    return JSONResponse(
+        {"data": [message_json(m) for m in page.messages], "next_cursor": cursor, "has_more": bool(cursor)}
+    )
+
+
+def _limit(request: Request, default: int = 50, most: int = 200) -> int:
+    raw = request.query_params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ValidationFailed({"limit": f"Use a number from 1 to {most}."})
+    return int(raw)
 
 
 routes = [
@@ -89,4 +167,8 @@ routes = [
     Route("/api/v1/agents", list_agents, methods=["GET"], name="api:agents"),
     Route("/api/v1/threads", list_threads, methods=["GET"], name="api:threads"),
     Route("/api/v1/threads", create_thread, methods=["POST"], name="api:create_thread"),
+    Route("/api/v1/threads/{thread_id:uuid}", get_thread, methods=["GET"], name="api:thread"),
+    Route("/api/v1/threads/{thread_id:uuid}", update_thread, methods=["PATCH"], name="api:update_thread"),
+    Route("/api/v1/threads/{thread_id:uuid}", delete_thread, methods=["DELETE"], name="api:delete_thread"),
+    Route("/api/v1/threads/{thread_id:uuid}/messages", list_messages, methods=["GET"], name="api:messages"),
 ]

@@ -1,6 +1,7 @@
 """All tables; importing this package registers every model on Base.metadata."""
 
 from app.models.agent import Agent
+from app.models.idempotency import IdempotencyKey
 from app.models.memory import Memory
 from app.models.provider import Provider, ProviderKind
 from app.models.run import Run, RunStatus, ToolEffect
@@ -15,6 +16,7 @@ __all__ = [
     "ApiToken",
     "CustomTool",
     "FinishReason",
+    "IdempotencyKey",
     "InviteCode",
     "Memory",
     "Message",

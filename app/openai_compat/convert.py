@@ -88,16 +88,17 @@ def usage_of(event: RunEvent) -> dict[str, int] | None:
 
 
 def completion(run_id: str, model: str, event: RunEvent) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    body = text_completion(run_id, model, str(event.data.get("content", "")))
+    if usage := usage_of(event):
+        body["usage"] = usage
+    return body
+
+
+def text_completion(run_id: str, model: str, content: str) -> dict[str, Any]:
+    return {
         "id": completion_id(run_id),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{
-            "index": 0, "finish_reason": "stop",
-            "message": {"role": "assistant", "content": str(event.data.get("content", ""))},
-        }],
-    }  # fmt: skip
-    if usage := usage_of(event):
-        body["usage"] = usage
-    return body
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+    }

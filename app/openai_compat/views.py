@@ -20,11 +20,14 @@ from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
 from app.context import AppContext
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ThreadBusy, ValidationFailed
 from app.events import EventType, RunEvent
+from app.idempotency import service as idempotency
 from app.openai_compat import convert
 from app.openai_compat.convert import ChatRequest
 from app.runs import control
+from app.runs import service as runs
+from app.runs.streaming import open_run_stream
 from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
@@ -33,10 +36,8 @@ from app.web.json import json_body
 from app.web.sse import sse_response
 
 THREAD_HEADER = "X-Nova-Thread-Id"
-WAITING_MESSAGE = (
-    "The agent is waiting for your answer (a question or an approval): answer it in the thread "
-    "or with POST /api/v1/runs/{id}/answer."
-)
+# Never a status the official clients retry (408, 409, 429, 5xx): a retry would start the run again.
+WAITING_STATUS, FAILED_STATUS, BUSY_STATUS = 200, 424, 423
 # Official openai clients do not reconnect, so a stream cut at NOVA_SSE_MAX_LIFETIME_SECONDS says why.
 LIFETIME_MESSAGE = (
     "The reply outlasted this connection's time limit and the stream was closed; "
@@ -58,30 +59,68 @@ async def list_models(request: Request) -> Response:
 async def chat_completions(request: Request) -> Response:
     ctx, user_id = app_context(request), current_user(request).id
     try:
-        chat = convert.parse_chat_request(await json_body(request))
-        async with ctx.db.transaction() as session:  # one transaction: the first token waits on it
-            thread_id = await _thread_for(session, ctx, request, user_id, chat)
-            posted = await threads.post_message(
-                session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
-            )
-        await control.start(ctx, posted.run)
+        body = await json_body(request)
+        chat = convert.parse_chat_request(body)
+        run_id, thread_id, replayed = await _start_or_replay(request, ctx, user_id, chat, body)
     except ValidationFailed as exc:
-        return openai_error(400, "; ".join(exc.errors.values()), code="invalid_request")
+        status = 422 if idempotency.HEADER in exc.errors else 400  # the key reused with another request
+        return openai_error(status, "; ".join(exc.errors.values()), code="invalid_request")
     except NotFound:
         return openai_error(404, "No such thread.", code="thread_not_found")
+    except ThreadBusy as exc:
+        return openai_error(BUSY_STATUS, runs.api_busy_message(exc.run_id), code="thread_busy")
     except Conflict as exc:
-        return openai_error(409, str(exc), code="thread_busy")
-    run_id = str(posted.run.id)
-    headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": run_id}
-    events = ctx.events.follow(run_id)
+        return openai_error(409, str(exc), code="conflict")
+    headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": str(run_id)}
+    link = f"{ctx.settings.public_url}/threads/{thread_id}"
+    events = _replayed(ctx, user_id, run_id) if replayed else ctx.events.follow(str(run_id))
     if chat.stream:
-        frames = _stream_chunks(run_id, chat, events)
+        frames = _stream_chunks(str(run_id), chat, events, link)
         return sse_response(
             request, frames, ctx.settings, headers=headers,
             farewell=_farewell(LIFETIME_MESSAGE, "stream_lifetime_exceeded"),
             revoked=_farewell(REVOKED_MESSAGE, "credentials_revoked"),
         )  # fmt: skip
-    return await _wait_for_completion(run_id, chat, events, headers)
+    return await _wait_for_completion(str(run_id), chat, events, headers, link)
+
+
+async def _start_or_replay(
+    request: Request, ctx: AppContext, user_id: uuid.UUID, chat: ChatRequest, body: dict[str, Any]
+) -> tuple[uuid.UUID, uuid.UUID, bool]:
+    """(run, thread, whether it is the run of an earlier request with the same Idempotency-Key)."""
+    key = request.headers.get(idempotency.HEADER)
+    request_body = {"body": body, "thread": request.headers.get(THREAD_HEADER)}
+    async with ctx.db.transaction() as session:  # one transaction: the first token waits on it
+        record = await idempotency.claim_request(session, user_id, key, "POST", request.url.path, request_body)
+        if isinstance(record, idempotency.Replay):
+            if record.run_id is None or not record.response:  # its run was deleted with its thread
+                raise NotFound("run")
+            return record.run_id, uuid.UUID(record.response["thread_id"]), True
+        thread_id = await _thread_for(session, ctx, request, user_id, chat)
+        posted = await threads.post_message(
+            session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
+        )
+        idempotency.remember(record, 200, {"thread_id": str(thread_id)}, posted.run.id)
+    await control.start(ctx, posted.run)
+    return posted.run.id, thread_id, False
+
+
+async def _replayed(ctx: AppContext, user_id: uuid.UUID, run_id: uuid.UUID) -> AsyncIterator[RunEvent]:
+    """The earlier run's events from the start (or its outcome, once its log expired)."""
+    opened = await open_run_stream(ctx, user_id, run_id, 0)
+    if opened.events is not None:
+        async for event in opened.events:
+            yield event
+
+
+def _waiting_text(run_id: str, event: RunEvent, link: str) -> str:
+    """What an integration is told when the agent asks the user something (or for an approval)."""
+    question = event.data.get("question")
+    asked = f": “{question}”" if isinstance(question, str) and question else ""
+    return (
+        f"The agent is waiting for your answer{asked}. Answer it in Nova at {link}, "
+        f"or with POST /api/v1/runs/{run_id}/answer."
+    )
 
 
 async def _thread_for(
@@ -102,7 +141,7 @@ async def _thread_for(
 
 
 async def _stream_chunks(
-    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent]
+    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], link: str
 ) -> AsyncIterator[ServerSentEvent]:
     def frame(value: dict[str, Any]) -> ServerSentEvent:
         return ServerSentEvent(json.dumps(value, separators=(",", ":")))
@@ -115,13 +154,13 @@ async def _stream_chunks(
             yield frame(convert.chunk(run_id, chat.model, {"content": event.data.get("text", "")}))
         elif event.type == EventType.RUN_RESTARTED and sent_text:
             # OpenAI's protocol cannot take text back: say so instead of sending it twice.
-            yield frame(_error_body("The reply restarted after a failure; the thread has the full answer."))
+            yield frame(_error_body(f"The reply restarted after a failure; the thread has the full answer: {link}"))
             break
         elif event.type == EventType.RUN_FAILED:
-            yield frame(_error_body(str(event.data.get("error", "The run failed."))))
+            yield frame(_error_body(_failed_text(run_id, event, link)))
             break
         elif event.type == EventType.RUN_WAITING:
-            yield frame(_error_body(WAITING_MESSAGE))
+            yield frame(_error_body(_waiting_text(run_id, event, link), code="run_waiting"))
             break
         elif event.terminal:
             yield frame(convert.chunk(run_id, chat.model, {}, finish="stop"))
@@ -129,6 +168,10 @@ async def _stream_chunks(
                 yield frame(convert.chunk(run_id, chat.model, {}) | {"choices": [], "usage": usage})
             break
     yield ServerSentEvent("[DONE]")
+
+
+def _failed_text(run_id: str, event: RunEvent, link: str) -> str:
+    return f"{event.data.get('error') or 'The run failed.'} (run {run_id}; the thread: {link})"
 
 
 def _error_body(message: str, code: str = "run_failed") -> dict[str, Any]:
@@ -142,19 +185,21 @@ def _farewell(message: str, code: str) -> list[ServerSentEvent]:
 
 
 async def _wait_for_completion(
-    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str]
+    run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str], link: str
 ) -> Response:
+    response: Response | None = None
     async for event in events:
         if event.type == EventType.RUN_WAITING:
-            response = openai_error(409, WAITING_MESSAGE, code="run_waiting")
+            # Decided, and not an error: the reply is that the agent waits for the user.
+            body = convert.text_completion(run_id, chat.model, _waiting_text(run_id, event, link))
+            response = JSONResponse(body | {"nova": {"status": "waiting", "run_id": run_id, "thread_url": link}})
+        elif event.type == EventType.RUN_FAILED:
+            response = openai_error(FAILED_STATUS, _failed_text(run_id, event, link), code="run_failed")
+        elif event.terminal:
+            response = JSONResponse(convert.completion(run_id, chat.model, event))
+        if response is not None:
             response.headers.update(headers)
             return response
-        if event.type == EventType.RUN_FAILED:
-            response = openai_error(502, str(event.data.get("error", "The run failed.")), code="run_failed")
-            response.headers.update(headers)
-            return response
-        if event.terminal:
-            return JSONResponse(convert.completion(run_id, chat.model, event), headers=headers)
     return openai_error(504, "The run ended without a result.")
 
 

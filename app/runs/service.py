@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.spec import Usage
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ThreadBusy
 from app.events import RunEvent
 from app.models import FinishReason, Message, Run, RunStatus, Thread
 from app.runs import repository
@@ -27,6 +27,16 @@ from app.runs.endings import BY_STATUS
 INTERRUPTED_MESSAGE = "Interrupted by a restart of Nova."
 BUSY_MESSAGE = "Nova is still replying in this thread. Wait for the reply or press Stop."
 NOT_WAITING_MESSAGE = "This run is not waiting for an answer."
+
+
+def api_busy_message(run_id: uuid.UUID | None) -> str:
+    """The APIs' words for a busy thread: what an integration can do, with the run's real id."""
+    if run_id is None:
+        return "Nova is still replying in this thread: wait for that run to end, or cancel it."
+    return (
+        f"Nova is still replying in this thread (run {run_id}): wait for it to end, "
+        f"or cancel it with POST /api/v1/runs/{run_id}/cancel."
+    )
 
 
 async def get_run(session: AsyncSession, owner_id: uuid.UUID, run_id: uuid.UUID) -> Run:
@@ -54,8 +64,8 @@ async def start_run(
 ) -> Run:
     """Create the queued run; the edge commits, then enqueues it (app/runs/dispatch.py).
     `model` replaces the agent's model for this run only."""
-    if await repository.active_for_thread(session, thread_id) is not None:
-        raise Conflict(BUSY_MESSAGE)
+    if (active := await repository.active_for_thread(session, thread_id)) is not None:
+        raise ThreadBusy(BUSY_MESSAGE, active.id)
     run = Run(
         owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions, model=model
     )
@@ -64,7 +74,7 @@ async def start_run(
         await session.flush()
     except IntegrityError:
         # Lost a race with another submit; the partial unique index said no.
-        raise Conflict(BUSY_MESSAGE) from None
+        raise ThreadBusy(BUSY_MESSAGE, None) from None
     return run
 
 

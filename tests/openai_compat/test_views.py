@@ -83,5 +83,30 @@ async def test_errors_follow_openais_shape(live: LiveNova, llm: ScriptedLLM) -> 
         llm.queue(ScriptedReply(status=401))
         with pytest.raises(openai.APIStatusError) as failed:
             await client.chat.completions.create(model="helper", messages=[{"role": "user", "content": "x"}])
-        assert failed.value.status_code == 502
+        assert failed.value.status_code == 424  # decided: never a status the client retries
         assert "rejected the API key" in failed.value.message
+        assert f"{live.url}/threads/" in failed.value.message
+
+
+async def test_a_retried_request_with_an_idempotency_key_never_runs_twice(live: LiveNova, llm: ScriptedLLM) -> None:
+    llm.queue(ScriptedReply(text="Only once."), ScriptedReply(text="Streamed once."))
+    ask = {"model": "helper", "messages": [{"role": "user", "content": "Once please"}]}
+    async with client_for(live) as client:
+        key = {"Idempotency-Key": "retry-me-1"}
+        first = await client.chat.completions.with_raw_response.create(**ask, extra_headers=key)  # type: ignore[call-overload]
+        again = await client.chat.completions.with_raw_response.create(**ask, extra_headers=key)  # type: ignore[call-overload]
+        streamed = []
+        for _ in range(2):  # the retry of a stream gets the same run's events from the start
+            stream = await client.chat.completions.create(**ask, stream=True, extra_headers={"Idempotency-Key": "s-1"})  # type: ignore[call-overload]
+            streamed.append("".join([c.choices[0].delta.content or "" async for c in stream if c.choices]))
+        with pytest.raises(openai.UnprocessableEntityError) as other:
+            await client.chat.completions.create(
+                model="helper", messages=[{"role": "user", "content": "Something else"}], extra_headers=key
+            )
+    assert first.parse().choices[0].message.content == again.parse().choices[0].message.content == "Only once."
+    assert first.headers["x-nova-run-id"] == again.headers["x-nova-run-id"]
+    assert streamed == ["Streamed once.", "Streamed once."]
+    assert "different request" in other.value.message
+    assert len([r for r in llm.requests if r.get("messages", [{}])[-1].get("content") == "Once please"]) == 2
+    async with live.api() as api:
+        assert len((await api.get("/api/v1/threads")).json()["data"]) == 2

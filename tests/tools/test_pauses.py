@@ -53,6 +53,9 @@ async def test_ask_user_pauses_and_resumes_with_the_answer(live: LiveNova, llm: 
     async with live.api() as client:
         busy = await client.post(f"/api/v1/threads/{posted['thread_id']}/messages", json={"content": "hi"})
     assert busy.status_code == 409  # the paused run still holds the thread
+    detail = busy.json()["detail"]
+    assert f"run {posted['run_id']}" in detail and f"/api/v1/runs/{posted['run_id']}/cancel" in detail
+    assert "{id}" not in detail and "press Stop" not in detail
     assert await answer(live, posted["run_id"], {"answer": "Blue"}) == 202
     done = await live.wait_terminal(posted["run_id"])
     assert done["message"]["content"] == "You chose: The user answered: Blue"
@@ -172,14 +175,25 @@ async def test_two_approvals_in_one_turn_are_asked_one_after_the_other(live: Liv
     assert (done["status"], done["message"]["content"]) == ("completed", "Both done.")
 
 
-async def test_openai_clients_are_told_when_a_run_waits(live: LiveNova, llm: ScriptedLLM) -> None:
+async def test_openai_clients_are_told_when_a_run_waits_and_never_retry_it(live: LiveNova, llm: ScriptedLLM) -> None:
+    """The official client retries 408, 409, 429 and 5xx: a waiting run must answer none of
+    them, or one call would leave several threads each with a run waiting."""
+    from openai import AsyncOpenAI
+
     await give_tools(live, {"ask_user": False})
     llm.queue(ScriptedReply(tool_calls=[("ask_user", {"question": "Which one?"})]))
-    async with live.api() as client:
-        response = await client.post("/v1/chat/completions", json={
-            "model": "helper", "messages": [{"role": "user", "content": "Pick"}]})  # fmt: skip
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "run_waiting"
+    async with AsyncOpenAI(base_url=live.url + "/v1", api_key=live.token, max_retries=2) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="helper", messages=[{"role": "user", "content": "Pick"}]
+        )
+    body = raw.http_response.json()
+    thread_id, run_id = raw.headers["x-nova-thread-id"], raw.headers["x-nova-run-id"]
+    assert raw.http_response.status_code == 200
+    assert body["nova"] == {"status": "waiting", "run_id": run_id, "thread_url": f"{live.url}/threads/{thread_id}"}
+    text = body["choices"][0]["message"]["content"]
+    assert "Which one?" in text and f"/threads/{thread_id}" in text and f"/api/v1/runs/{run_id}/answer" in text
+    async with live.api() as api:
+        assert [t["id"] for t in (await api.get("/api/v1/threads")).json()["data"]] == [thread_id]
 
 
 async def test_an_answer_while_redis_is_down_can_be_given_again(
