@@ -6,6 +6,7 @@ embedded database otherwise.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from app.security.files import make_private_sqlite
 
 POOL_SIZE = 10
+# Workers starting together on a new database would all create the checkpoint tables at
+# once (PostgreSQL refuses the second CREATE): an advisory lock lets one go first.
+SETUP_LOCK_KEY = 0x4E6F7661  # "Nova"
+SETUP_LOCK_TRIES = 600  # a minute
 
 
 def open_checkpointer(database_url: str) -> AbstractAsyncContextManager[BaseCheckpointSaver[Any]]:
@@ -41,10 +46,26 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     await pool.open()
     try:
         saver = AsyncPostgresSaver(conn=pool)
-        await saver.setup()
+        async with pool.connection() as lock:
+            await _take_setup_lock(lock)
+            try:
+                await saver.setup()  # a no-op for every process after the first
+            finally:
+                await lock.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
         yield saver
     finally:
         await pool.close()
+
+
+async def _take_setup_lock(connection: Any) -> None:
+    """Polled, not waited for in a statement: a waiting statement holds a snapshot, which the
+    setup's CREATE INDEX CONCURRENTLY in the process that holds the lock would wait for."""
+    for _attempt in range(SETUP_LOCK_TRIES):
+        row = await (await connection.execute("SELECT pg_try_advisory_lock(%s) AS taken", (SETUP_LOCK_KEY,))).fetchone()
+        if row["taken"]:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("Another Nova process has been creating the checkpoint tables for too long.")
 
 
 @asynccontextmanager

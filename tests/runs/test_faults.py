@@ -147,3 +147,38 @@ async def _replies(live: LiveNova, run_id: str) -> list[Message]:
     async with live.db.transaction() as session:
         query = select(Message).where(Message.run_id == uuid.UUID(run_id))
         return list((await session.scalars(query)).all())
+
+
+async def test_two_web_processes_and_two_workers_share_the_runs(
+    request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
+) -> None:
+    """Runs posted on one web process, executed by either worker, followed on the other web
+    process and resumed on the first: every stream is whole, in order and gap-free."""
+    model, count = "tokens=60,rate=60", 6
+    expected = " ".join(f"t{n}" for n in range(60))
+    async with start_live(request, "scaled", tmp_path) as live:
+        live.start_worker()
+        await live.seed(llm.base_url)
+        with nova_serve(tmp_path, **live.env) as second:
+            async with live.api() as first_web:
+                posted = []
+                for _ in range(count):
+                    thread = await live.new_thread()
+                    response = await first_web.post(
+                        f"/api/v1/threads/{thread}/messages", json={"content": "Count", "model": model}
+                    )
+                    posted.append(response.json()["run_id"])
+                async with httpx.AsyncClient(base_url=second.url, headers=first_web.headers, timeout=30) as other:
+
+                    async def follow(run_id: str) -> Received:
+                        received = Received()
+                        await read_events(other, run_id, received, stop_after=5)  # on the second web process
+                        await read_events(first_web, run_id, received)  # resumed on the first
+                        return received
+
+                    streams = await asyncio.gather(*(follow(run_id) for run_id in posted))
+            runs = [await live.run(run_id) for run_id in posted]
+    assert [run["status"] for run in runs] == ["completed"] * count, [run["error"] for run in runs]
+    for received in streams:
+        assert received.ids == list(range(1, received.last_id + 1))
+        assert received.text() == expected and received.types[-1] == "run.completed"
