@@ -8,6 +8,7 @@ token. Subclassing `BaseChatModel` is langchain's documented way to add a model.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -83,7 +84,7 @@ class LeanChatOpenAI(BaseChatModel):
                 await response.aread()
                 response.raise_for_status()
             parser = ChatStreamParser()
-            async for data in response.aiter_bytes():
+            async for data in _batched(response.aiter_bytes()):
                 if chunk := _chunk(parser.feed(data)):
                     yield chunk
                 if parser.done:
@@ -166,6 +167,45 @@ class LeanChatOpenAI(BaseChatModel):
             body["stop"] = stop
         body.update({key: options[key] for key in REQUEST_OPTIONS if options.get(key) is not None})
         return orjson.dumps(body)
+
+
+_END = object()
+
+
+async def _batched(reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body as it arrives, each time with everything that came while the caller was busy.
+
+    A task reads the socket into a queue, so while langchain and LangGraph handle one chunk
+    (their per-chunk cost is far above the parse) the next reads pile up and become one
+    chunk. An idle stream adds no delay: a lone read goes out at once.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for data in reads:
+                queue.put_nowait(data)
+            queue.put_nowait(_END)
+        except Exception as exc:  # handed to the reader, which raises it
+            queue.put_nowait(exc)
+
+    reader = asyncio.create_task(pump())
+    try:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            data = b"".join(item for item in batch if isinstance(item, bytes))
+            if data:
+                yield data
+            for item in batch:
+                if item is _END:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+    finally:
+        reader.cancel()
+        await asyncio.wait([reader])
 
 
 def _chunk(delta: StreamDelta) -> ChatGenerationChunk | None:

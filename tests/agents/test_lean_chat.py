@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
@@ -78,3 +80,26 @@ async def test_an_http_error_is_classified_by_its_status(llm: ScriptedLLM) -> No
 def test_the_sync_api_works_too(llm: ScriptedLLM) -> None:
     llm.queue(ScriptedReply(text="sync reply"))
     assert lean(llm).invoke("hi").content == "sync reply"
+
+
+async def test_reads_that_come_while_the_caller_is_busy_become_one_and_errors_come_last() -> None:
+    import asyncio
+
+    from app.agents.lean_chat import _batched
+
+    async def reads() -> AsyncIterator[bytes]:
+        yield b"a"
+        await asyncio.sleep(0.05)  # the caller is idle: "b" goes out alone, at once
+        yield b"b"
+        for piece in (b"c", b"d", b"e"):
+            await asyncio.sleep(0.001)
+            yield piece
+        raise ConnectionError("cut")
+
+    got: list[bytes] = []
+    with pytest.raises(ConnectionError):
+        async for data in _batched(reads()):
+            got.append(data)
+            if data == b"b":
+                await asyncio.sleep(0.05)  # busy: c, d and e arrive meanwhile
+    assert got == [b"a", b"b", b"cde"]
