@@ -24,6 +24,7 @@ from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
 from app.web.middleware import BodySizeLimitMiddleware, PublicURLMiddleware, SecurityHeadersMiddleware
+from app.web.sse import SharedChecks
 
 
 async def _run_in_process(ctx: AppContext, run_id: uuid.UUID) -> None:
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.reauthenticate = authentication.still_valid  # open streams re-check (web/sse.py)
+    app.state.stream_checks = SharedChecks()  # ...once per credential, however many streams
     # A user's first provider brings their default agent at once (providers/views.py).
     app.state.provider_added = agent_configs.agents_for_chat
     return app

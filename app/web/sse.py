@@ -7,6 +7,7 @@ lines, so no token (newlines, `\\r`, "event:" text) can end an event or forge an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,16 +50,65 @@ def sse_response(
     no reconnect hint (the openai client would parse one as an empty data event).
 
     Every `NOVA_SSE_REAUTH_SECONDS` the request's credentials are checked again (a short
-    transaction, closed at once); once they fail (user suspended, token revoked, password
-    changed) the stream ends with the `revoked` frames. A reconnect then meets the login wall.
+    transaction, closed at once, shared by the streams of the same credentials); once they
+    fail (user suspended, token revoked, password changed) the stream ends with the
+    `revoked` frames. A reconnect then meets the login wall.
     """
     limits = _Limits(settings.sse_max_lifetime_seconds, settings.sse_reauth_seconds)
+    checks: SharedChecks | None = getattr(request.app.state, "stream_checks", None)
+    fresh_for = settings.sse_reauth_seconds / 2
+
+    def still_valid() -> Awaitable[bool]:
+        if checks is None:  # an app without the shared answers (tests of this module)
+            return still_authenticated(request)
+        return checks.check(_credential_key(request), lambda: still_authenticated(request), fresh_for)
+
     return EventSourceResponse(
-        _bounded(frames, limits, lambda: still_authenticated(request), farewell, revoked),
+        _bounded(frames, limits, still_valid, farewell, revoked),
         ping=settings.sse_heartbeat_seconds,
         send_timeout=settings.sse_send_timeout_seconds,
         headers={**(headers or {}), "X-Accel-Buffering": "no", "Cache-Control": "no-store"},
     )
+
+
+class SharedChecks:
+    """One credential check at a time per credential, its answer shared for a short while.
+
+    A person with many tabs, or an integration following many runs, holds many streams
+    opened with one session or token: re-checking each on its own would cost a database
+    transaction per stream per interval (1,000 a second for 2,000 streams).
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._answers: dict[str, tuple[float, asyncio.Future[bool]]] = {}
+
+    def check(self, key: str, run_check: Callable[[], Awaitable[bool]], fresh_for: float) -> Awaitable[bool]:
+        loop = asyncio.get_running_loop()
+        found = self._answers.get(key)
+        if found is not None and found[0] > loop.time() and not _failed(found[1]):
+            return asyncio.shield(found[1])
+        if len(self._answers) >= self.MAX_ENTRIES:
+            self._forget_stale(loop.time())
+        answer = asyncio.ensure_future(run_check())
+        self._answers[key] = (loop.time() + fresh_for, answer)
+        return asyncio.shield(answer)
+
+    def _forget_stale(self, now: float) -> None:
+        for key in [key for key, (until, _answer) in self._answers.items() if until <= now]:
+            del self._answers[key]
+
+
+def _failed(answer: asyncio.Future[bool]) -> bool:
+    """A check that raised is never shared: the next stream asks again."""
+    return answer.done() and (answer.cancelled() or answer.exception() is not None)
+
+
+def _credential_key(request: Request) -> str:
+    """The credentials a stream was opened with (a session cookie or a token), as a digest."""
+    raw = f"{request.headers.get('authorization', '')}\n{request.headers.get('cookie', '')}"
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
