@@ -123,14 +123,14 @@ async def test_markdown_streams_with_frames_that_do_not_grow_with_the_reply(
 ) -> None:
     """Finished blocks go once and only the open block is sent again: no frame carries the
     reply so far, so the bytes per token stay flat however long the reply gets."""
-    # No coalescing window: an event per token, the most frames a reply can make.
+    # No coalescing window and a paced model: about an event per token, the most frames a reply makes.
     monkeypatch.setattr(nova.ctx, "settings", nova.ctx.settings.model_copy(update={"stream_coalesce_ms": 0}))
     user = await nova.create_user("ada@example.com")
     await make_agent(nova, user.id, await make_provider(nova, user.id, llm.base_url))
     thread = await make_thread(nova, user.id)
     paragraph = "Some **bold** words " + " ".join(f"w{i}" for i in range(25)) + "\n\n"
     reply = "# Title\n\n" + paragraph * 40 + "```python\nprint('done')\n```"
-    llm.queue(ScriptedReply(text=reply))
+    llm.queue(ScriptedReply(text=reply, tokens_per_second=1000))
     async with await nova.login("ada@example.com") as client:
         await submit(client, f"/threads/{thread.id}/messages", {"content": "Write a lot"})
         async with nova.ctx.db.transaction() as session:
