@@ -42,6 +42,8 @@ class LeanChatOpenAI(BaseChatModel):
     timeout: float = 120.0
     # A user's own provider is reached only through the egress guard; None: a system provider.
     egress: EgressPolicy | None = None
+    # After a chunk, reads are merged for this long before the next (the first goes at once).
+    read_window_seconds: float = 0.0
 
     @property
     def _llm_type(self) -> str:
@@ -84,7 +86,7 @@ class LeanChatOpenAI(BaseChatModel):
                 await response.aread()
                 response.raise_for_status()
             parser = ChatStreamParser()
-            async for data in _batched(response.aiter_bytes()):
+            async for data in _batched(response.aiter_bytes(), self.read_window_seconds):
                 if chunk := _chunk(parser.feed(data)):
                     yield chunk
                 if parser.done:
@@ -172,14 +174,17 @@ class LeanChatOpenAI(BaseChatModel):
 _END = object()
 
 
-async def _batched(reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _batched(reads: AsyncIterator[bytes], window: float = 0.0) -> AsyncIterator[bytes]:
     """The body as it arrives, each time with everything that came while the caller was busy.
 
     A task reads the socket into a queue, so while langchain and LangGraph handle one chunk
     (their per-chunk cost is far above the parse) the next reads pile up and become one
-    chunk. An idle stream adds no delay: a lone read goes out at once.
+    chunk. A read after a quiet spell goes out at once; one that follows a chunk by less
+    than `window` waits out the window with whatever else comes (a paced model's tokens).
     """
+    loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    last_yield = -window
 
     async def pump() -> None:
         try:
@@ -193,11 +198,14 @@ async def _batched(reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     try:
         while True:
             batch = [await queue.get()]
+            if (rest := last_yield + window - loop.time()) > 0 and isinstance(batch[0], bytes):
+                await asyncio.sleep(rest)
             while not queue.empty():
                 batch.append(queue.get_nowait())
             data = b"".join(item for item in batch if isinstance(item, bytes))
             if data:
                 yield data
+                last_yield = loop.time()
             for item in batch:
                 if item is _END:
                     return

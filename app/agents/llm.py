@@ -15,7 +15,7 @@ from app.egress.transport import GuardedTransport, shared_async_transport
 REQUEST_TIMEOUT_SECONDS = 120.0
 
 
-def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> BaseChatModel:
+def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7, stream_window: float = 0.0) -> BaseChatModel:
     """Mistral and Ollama have their own classes; everything else speaks OpenAI's API.
 
     A user's own provider is reached only through the egress guard's transports.
@@ -52,6 +52,7 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7) -> Bas
         temperature=temperature,
         timeout=REQUEST_TIMEOUT_SECONDS,
         egress=config.egress,
+        read_window_seconds=stream_window,
     )
 
 

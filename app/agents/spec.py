@@ -32,6 +32,8 @@ class AgentSpec:
     recursion_limit: int
     tools: tuple[EnabledTool, ...] = ()
     name: str = "Nova"
+    # After the first chunk, provider reads are merged over this window (NOVA_STREAM_COALESCE_MS).
+    stream_window_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

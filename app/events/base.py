@@ -112,6 +112,10 @@ class EventLog(ABC):
     async def cancel_requested(self, run_id: str) -> bool: ...
 
     @abstractmethod
+    async def cancels_among(self, run_ids: list[str]) -> set[str]:
+        """Which of these runs were asked to stop: one question for all a process runs."""
+
+    @abstractmethod
     async def close(self) -> None: ...
 
     async def follow(

@@ -54,6 +54,9 @@ class MemoryEventLog(EventLog):
     async def cancel_requested(self, run_id: str) -> bool:
         return run_id in self._cancelled
 
+    async def cancels_among(self, run_ids: list[str]) -> set[str]:
+        return self._cancelled.intersection(run_ids)
+
     async def close(self) -> None:
         for handle in self._expiries.values():
             handle.cancel()

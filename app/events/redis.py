@@ -90,6 +90,12 @@ class RedisEventLog(EventLog):
     async def cancel_requested(self, run_id: str) -> bool:
         return bool(await self.redis.exists(_cancel_key(run_id)))
 
+    async def cancels_among(self, run_ids: list[str]) -> set[str]:
+        if not run_ids:
+            return set()
+        flags = await self.redis.mget([_cancel_key(run_id) for run_id in run_ids])
+        return {run_id for run_id, flag in zip(run_ids, flags, strict=True) if flag is not None}
+
     def listen(self, run_id: str) -> AbstractAsyncContextManager[Listener]:
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch_forever())

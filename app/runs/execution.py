@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from contextlib import suppress
 from datetime import datetime
@@ -21,13 +20,11 @@ from app.models import RunStatus
 from app.runs import lifecycle, partial
 from app.runs.plan import RunAbandoned, RunPlan
 from app.runs.service import Outcome
+from app.runs.stop_watch import CANCEL_POLL_SECONDS, stop_watch
 from app.runs.tool_assembly import build_tools
 
 log = logging.getLogger(__name__)
 
-CANCEL_POLL_SECONDS = 0.2
-# How often a running run asks the database whether its owner is still active.
-OWNER_CHECK_SECONDS = 1.0
 WORKER_STOPPED = "The worker running it stopped."
 
 
@@ -149,19 +146,13 @@ async def _start_from_saved_step(
 async def _watch_for_stop(
     ctx: AppContext, run_id: str, generation: asyncio.Task[Outcome | Paused], stopped: asyncio.Event
 ) -> None:
-    owner_checked_at = time.monotonic()
-    while not generation.done():
+    async with stop_watch(ctx).watching(run_id) as stop:
+        ended = asyncio.ensure_future(stop.wait())
         try:
-            if not stopped.is_set() and time.monotonic() - owner_checked_at >= OWNER_CHECK_SECONDS:
-                owner_checked_at = time.monotonic()
-                # A suspension made where the event log cannot reach (`nova user suspend` beside
-                # an embedded server) stops the run too: every process shares the database.
-                if not await lifecycle.owner_is_active(ctx, uuid.UUID(run_id)):
-                    stopped.set()
-            if stopped.is_set() or await ctx.events.cancel_requested(run_id):
-                stopped.set()
-                # Again on every poll until it ends: a library may swallow one cancellation.
-                generation.cancel()
-        except Exception as exc:  # Redis restarting: keep generating, ask again shortly
-            log.warning("run %s: cannot check for Stop (%s)", run_id, type(exc).__name__)
-        await asyncio.sleep(CANCEL_POLL_SECONDS)
+            await asyncio.wait([ended, generation], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        while not generation.done():
+            stopped.set()
+            generation.cancel()  # again until it ends: a library may swallow one cancellation
+            await asyncio.wait([generation], timeout=CANCEL_POLL_SECONDS)

@@ -36,9 +36,9 @@ async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
     raise RunAbandoned(f"The run was interrupted {claim.attempt - 1} times (its worker stopped); giving up.")
 
 
-async def owner_is_active(ctx: AppContext, run_id: uuid.UUID) -> bool:
+async def with_inactive_owner(ctx: AppContext, run_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     async with ctx.db.transaction() as session:
-        return await repository.owner_is_active(session, run_id)
+        return await repository.with_inactive_owner(session, run_ids)
 
 
 async def save_partial_text(ctx: AppContext, plan: RunPlan, text: str) -> None:

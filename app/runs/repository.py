@@ -21,9 +21,10 @@ async def get(session: AsyncSession, run_id: uuid.UUID) -> Run | None:
     return await session.get(Run, run_id)
 
 
-async def owner_is_active(session: AsyncSession, run_id: uuid.UUID) -> bool:
-    query = select(User.is_active).join(Run, Run.owner_id == User.id).where(Run.id == run_id)
-    return bool(await session.scalar(query))
+async def with_inactive_owner(session: AsyncSession, run_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these runs belong to a suspended user (or to nobody any more)."""
+    query = select(Run.id).join(User, Run.owner_id == User.id).where(Run.id.in_(run_ids), User.is_active.is_(True))
+    return set(run_ids) - set(await session.scalars(query))
 
 
 async def active_for_thread(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:

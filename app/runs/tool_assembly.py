@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,7 @@ async def load_agent(session: AsyncSession, ctx: AppContext, agent: Agent, depth
         provider=provider_config(provider, ctx.secretbox, model or agent.model, allowlist=allowlist),
         instructions="\n\n".join(x for x in (agent.instructions, extra_instructions) if x),
         temperature=agent.temperature, recursion_limit=agent.recursion_limit, tools=tools, name=agent.name,
+        stream_window_seconds=ctx.settings.stream_coalesce_ms / 1000,
     )  # fmt: skip
     return AgentNode(spec, agent.slug, agent.tool_description, tuple(children))
 
@@ -149,8 +150,7 @@ def _subagent_tool(ctx: AppContext, parent_node: AgentNode, child: AgentNode, us
     name = "ask_agent_" + re.sub(r"[^a-z0-9_]", "_", child.slug)[:50]
     # The sub-agent spends from the parent's step budget, never more.
     limit = min(child.spec.recursion_limit, parent_node.spec.recursion_limit)
-    spec = AgentSpec(child.spec.provider, child.spec.instructions, child.spec.temperature, limit,
-                     child.spec.tools, child.spec.name)  # fmt: skip
+    spec = replace(child.spec, recursion_limit=limit)
 
     async def delegate(request: str) -> str:
         call_id = step_id(name, {"request": request})

@@ -103,3 +103,23 @@ async def test_reads_that_come_while_the_caller_is_busy_become_one_and_errors_co
             if data == b"b":
                 await asyncio.sleep(0.05)  # busy: c, d and e arrive meanwhile
     assert got == [b"a", b"b", b"cde"]
+
+
+async def test_a_paced_stream_is_merged_over_the_window_and_the_first_read_is_not_held() -> None:
+    import asyncio
+    import time
+
+    from app.agents.lean_chat import _batched
+
+    async def paced() -> AsyncIterator[bytes]:
+        for n in range(20):
+            yield str(n % 10).encode()
+            await asyncio.sleep(0.01)  # a model writing 100 tokens a second
+
+    started, arrivals, got = time.monotonic(), [], []
+    async for data in _batched(paced(), window=0.05):
+        arrivals.append(time.monotonic() - started)
+        got.append(data)
+    assert b"".join(got) == b"01234567890123456789"
+    assert got[0] == b"0" and arrivals[0] < 0.02  # the first token at once
+    assert 3 <= len(got) <= 7  # then about one chunk per 50 ms

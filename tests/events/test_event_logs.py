@@ -101,6 +101,13 @@ async def test_cancel_flag(log: EventLog) -> None:
     assert not await log.cancel_requested("r6")
 
 
+async def test_one_question_says_which_of_many_runs_were_asked_to_stop(log: EventLog) -> None:
+    await log.request_cancel("s2")
+    await log.request_cancel("s4")
+    assert await log.cancels_among([f"s{n}" for n in range(6)]) == {"s2", "s4"}
+    assert await log.cancels_among([]) == set()
+
+
 async def test_redis_log_expires_after_the_run(redis_url: str) -> None:
     log = RedisEventLog(redis_url, ttl_seconds=1)
     await log.append("r7", RunEvent(1, "run.completed", {}))
