@@ -25,15 +25,16 @@ async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
     # The plan builds the run's tools (langchain): imported where runs execute, not on the web.
     from app.runs.plan import RunAbandoned, load_plan
 
-    # One transaction: the first token waits on every round trip made here.
+    # The claim writes, so it commits at once: a write transaction kept open over the plan's
+    # reads would hold SQLite's write lock, and a run cancelled inside it (shutdown) keeps it.
     async with ctx.db.transaction() as session:
         claim = await service.claim_attempt(session, run_id)
-        if claim is None:
-            return None
-        if claim.attempt <= ctx.settings.run_max_attempts:
-            return await load_plan(session, ctx, claim)
-    # Raised after the commit: the claim (and its count of attempts) is kept.
-    raise RunAbandoned(f"The run was interrupted {claim.attempt - 1} times (its worker stopped); giving up.")
+    if claim is None:
+        return None
+    if claim.attempt > ctx.settings.run_max_attempts:
+        raise RunAbandoned(f"The run was interrupted {claim.attempt - 1} times (its worker stopped); giving up.")
+    async with ctx.db.transaction() as session:
+        return await load_plan(session, ctx, claim)
 
 
 async def with_inactive_owner(ctx: AppContext, run_ids: list[uuid.UUID]) -> set[uuid.UUID]:
