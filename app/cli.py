@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from app import request_ids
 from app.security.files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, load_settings
 
@@ -29,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nova: {exc}", file=sys.stderr)
         return 2
     os.umask(PRIVATE_UMASK)  # the data directory and everything in it: 0700 and 0600
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    request_ids.install_log_field()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+    )
     try:
         result: int = args.handler(settings, args)
     except CommandError as exc:

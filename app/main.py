@@ -15,6 +15,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from app import request_ids
 from app.accounts.authentication import NovaAuthBackend
 from app.agent_configs import service as agent_configs
 from app.context import AppContext, open_context
@@ -24,6 +25,7 @@ from app.settings import Settings, load_settings
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
 from app.web.middleware import BodySizeLimitMiddleware, PublicURLMiddleware, SecurityHeadersMiddleware
+from app.web.request_id import RequestIdMiddleware
 from app.web.sse import SharedChecks
 
 
@@ -70,7 +72,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await ctx.close()
 
     authentication = NovaAuthBackend()
+    request_ids.install_log_field()
     middleware = [
+        # Outermost: every response carries the id, and every log line of the request.
+        Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
         Middleware(SecurityHeadersMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

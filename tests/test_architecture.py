@@ -35,6 +35,7 @@ PLUMBING = (
     "app.egress",
     "app.sandbox",
     "app.context",
+    "app.request_ids",
     "app.migrate",
     "app.urls",  # parses typed-in server addresses; imports only the standard library and httpx
 )

@@ -57,6 +57,8 @@ class Run(IdMixin, CreatedMixin, Base):
     extra_instructions: Mapped[str | None] = mapped_column(Text)
     # The model the message asked for, instead of the agent's own (None: the agent's).
     model: Mapped[str | None] = mapped_column(String(200))
+    # The request that started the run: its job logs under the same id (app/request_ids.py).
+    request_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(default=0)
     # When the run was handed to the job queue; a queued run without it waits for its
     # owner's turn (app/runs/admission.py).

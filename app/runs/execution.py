@@ -9,6 +9,7 @@ import uuid
 from contextlib import suppress
 from datetime import datetime
 
+from app import request_ids
 from app.agents.errors import ProviderFailure
 from app.agents.runtime import GraphSession, saved_reply_text, stream_reply
 from app.agents.spec import Paused, Usage
@@ -40,6 +41,8 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
         return
     if plan is None:
         return
+    if plan.request_id:  # this job's log lines carry the id of the request that started the run
+        request_ids.current.set(plan.request_id)
     kind = EventType.RUN_RESUMED if plan.resume is not None else EventType.RUN_STARTED
     await writer.emit(kind, {"run_id": str(run_id), "attempt": plan.attempt})
     progress = _Progress(plan.text_before)

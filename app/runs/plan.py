@@ -33,6 +33,7 @@ class RunPlan:
     resume: Any = None
     interrupt_id: str | None = None
     text_before: str = ""
+    request_id: str | None = None  # of the request that started the run
 
     @property
     def spec(self) -> AgentSpec:
@@ -60,5 +61,5 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
         # One graph thread for the whole run: every attempt goes on from its last saved step.
         graph_thread=str(pending.get("graph_thread") or run.id),
         resume=pending.get("answer"), interrupt_id=pending.get("interrupt_id"),
-        text_before=str(pending.get("text", "")),
+        text_before=str(pending.get("text", "")), request_id=run.request_id,
     )  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import request_ids
 from app.agents.spec import Usage
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ThreadBusy
@@ -67,8 +68,9 @@ async def start_run(
     if (active := await repository.active_for_thread(session, thread_id)) is not None:
         raise ThreadBusy(BUSY_MESSAGE, active.id)
     run = Run(
-        owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions, model=model
-    )
+        owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions, model=model,
+        request_id=request_ids.current.get(),
+    )  # fmt: skip
     session.add(run)
     try:
         await session.flush()

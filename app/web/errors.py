@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app import request_ids
 from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, ValidationFailed
 from app.web.htmx import is_htmx
 from app.web.paths import is_api_path
@@ -48,7 +49,8 @@ def problem(
         template = "errors/404.html" if status == 404 else "errors/error.html"
         context = {"status": status, "title": _reason(status), "detail": detail}
         return render(request, template, context, status_code=status)
-    body = {"type": "about:blank", "title": _reason(status), "status": status, "detail": detail}
+    body = {"type": "about:blank", "title": _reason(status), "status": status, "detail": detail,
+            "request_id": request_ids.current.get()}  # fmt: skip
     return JSONResponse(body | (extra or {}), status_code=status, media_type="application/problem+json")
 
 
