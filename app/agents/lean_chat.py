@@ -44,6 +44,8 @@ class LeanChatOpenAI(BaseChatModel):
     egress: EgressPolicy | None = None
     # After a chunk, reads are merged for this long before the next (the first goes at once).
     read_window_seconds: float = 0.0
+    max_tokens: int | None = None
+    stop: list[str] | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -165,8 +167,10 @@ class LeanChatOpenAI(BaseChatModel):
         }
         if self.temperature is not None:
             body["temperature"] = self.temperature
-        if stop:
-            body["stop"] = stop
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        if stop or self.stop:
+            body["stop"] = stop or self.stop
         body.update({key: options[key] for key in REQUEST_OPTIONS if options.get(key) is not None})
         return orjson.dumps(body)
 

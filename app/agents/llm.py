@@ -15,7 +15,14 @@ from app.egress.transport import GuardedTransport, shared_async_transport
 REQUEST_TIMEOUT_SECONDS = 120.0
 
 
-def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7, stream_window: float = 0.0) -> BaseChatModel:
+def build_chat_model(
+    config: ProviderConfig,
+    *,
+    temperature: float = 0.7,
+    stream_window: float = 0.0,
+    max_tokens: int | None = None,
+    stop: tuple[str, ...] = (),
+) -> BaseChatModel:
     """Mistral and Ollama have their own classes; everything else speaks OpenAI's API.
 
     A user's own provider is reached only through the egress guard's transports.
@@ -28,6 +35,8 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7, stream
             api_key=SecretStr(config.api_key or ""),
             endpoint=config.base_url,
             temperature=temperature,
+            max_tokens=max_tokens,
+            stop=list(stop) or None,
             timeout=int(REQUEST_TIMEOUT_SECONDS),
             max_retries=0,
             **_mistral_clients(config),
@@ -40,6 +49,8 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7, stream
             base_url=config.base_url,
             temperature=temperature,
             num_ctx=config.max_context_tokens,
+            num_predict=max_tokens,
+            stop=list(stop) or None,
             **_ollama_clients(config),
         )
     from app.agents.lean_chat import LeanChatOpenAI
@@ -53,6 +64,8 @@ def build_chat_model(config: ProviderConfig, *, temperature: float = 0.7, stream
         timeout=REQUEST_TIMEOUT_SECONDS,
         egress=config.egress,
         read_window_seconds=stream_window,
+        max_tokens=max_tokens,
+        stop=list(stop) or None,
     )
 
 

@@ -48,7 +48,10 @@ async def stream_reply(
 
     Raises ProviderFailure for anything the provider did wrong.
     """
-    model = build_chat_model(spec.provider, temperature=spec.temperature, stream_window=spec.stream_window_seconds)
+    model = build_chat_model(
+        spec.provider, temperature=spec.temperature, stream_window=spec.stream_window_seconds,
+        max_tokens=spec.max_tokens, stop=spec.stop,
+    )  # fmt: skip
     graph = create_agent(model, tools=list(tools), checkpointer=session.checkpointer if session else None)
     config = RunnableConfig(recursion_limit=spec.recursion_limit)
     if session is not None:

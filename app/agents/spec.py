@@ -34,6 +34,9 @@ class AgentSpec:
     name: str = "Nova"
     # After the first chunk, provider reads are merged over this window (NOVA_STREAM_COALESCE_MS).
     stream_window_seconds: float = 0.0
+    # Limits an integration set for this reply (OpenAI's max_tokens and stop).
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

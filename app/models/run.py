@@ -59,6 +59,8 @@ class Run(IdMixin, CreatedMixin, Base):
     model: Mapped[str | None] = mapped_column(String(200))
     # The request that started the run: its job logs under the same id (app/request_ids.py).
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # What an integration set for this reply: temperature, max_tokens, stop (and its `user`).
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(default=0)
     # When the run was handed to the job queue; a queued run without it waits for its
     # owner's turn (app/runs/admission.py).

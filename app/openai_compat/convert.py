@@ -18,6 +18,8 @@ class ChatRequest:
     system: str | None
     history: list[tuple[str, str]]  # earlier (role, content) turns
     prompt: str  # the last user message, which the run answers
+    # temperature, max_tokens, stop and user, when sent: kept on the run, used for its reply.
+    options: dict[str, Any]
 
 
 def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
@@ -44,7 +46,41 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
         system="\n\n".join(system) or None,
         history=turns[:-1],
         prompt=turns[-1][1],
+        options=generation_options(body),
     )
+
+
+MAX_STOP_SEQUENCES = 4
+
+
+def generation_options(body: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's sampling fields, checked: each refusal names its field (OpenAI's `param`)."""
+    options: dict[str, Any] = {}
+    temperature = body.get("temperature")
+    if temperature is not None:
+        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not 0 <= temperature <= 2:
+            raise ValidationFailed({"temperature": "temperature must be a number from 0 to 2."})
+        options["temperature"] = float(temperature)
+    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1_000_000:
+            raise ValidationFailed({"max_tokens": "max_tokens must be a whole number from 1 to 1,000,000."})
+        options["max_tokens"] = limit
+    stop = body.get("stop")
+    if stop is not None:
+        stops = [stop] if isinstance(stop, str) else stop
+        if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops):
+            raise ValidationFailed({"stop": "stop must be a string or a list of strings."})
+        if len(stops) > MAX_STOP_SEQUENCES:
+            raise ValidationFailed({"stop": f"Send at most {MAX_STOP_SEQUENCES} stop sequences."})
+        if stops:
+            options["stop"] = stops
+    user = body.get("user")
+    if user is not None:
+        if not isinstance(user, str) or len(user) > 256:
+            raise ValidationFailed({"user": "user must be a string of at most 256 characters."})
+        options["user"] = user
+    return options
 
 
 def _role_and_text(message: Any) -> tuple[str, str]:

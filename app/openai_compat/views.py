@@ -64,7 +64,8 @@ async def chat_completions(request: Request) -> Response:
         run_id, thread_id, replayed = await _start_or_replay(request, ctx, user_id, chat, body)
     except ValidationFailed as exc:
         status = 422 if idempotency.HEADER in exc.errors else 400  # the key reused with another request
-        return openai_error(status, "; ".join(exc.errors.values()), code="invalid_request")
+        param = next(iter(exc.errors), None)
+        return openai_error(status, "; ".join(exc.errors.values()), code="invalid_request", param=param)
     except NotFound:
         return openai_error(404, "No such thread.", code="thread_not_found")
     except ThreadBusy as exc:
@@ -98,8 +99,9 @@ async def _start_or_replay(
             return record.run_id, uuid.UUID(record.response["thread_id"]), True
         thread_id = await _thread_for(session, ctx, request, user_id, chat)
         posted = await threads.post_message(
-            session, ctx.settings, user_id, thread_id, chat.prompt, chat.model, extra_instructions=chat.system
-        )
+            session, ctx.settings, user_id, thread_id, chat.prompt, chat.model,
+            extra_instructions=chat.system, options=chat.options,
+        )  # fmt: skip
         idempotency.remember(record, 200, {"thread_id": str(thread_id)}, posted.run.id)
     await control.start(ctx, posted.run)
     return posted.run.id, thread_id, False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,7 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
         )
     except AgentUnavailable as exc:
         raise RunAbandoned(str(exc)) from exc
+    node = _with_options(node, run.options or {})
     user = await load_user_tooling(session, ctx, run.owner_id, owner.timezone)
     history = await repository.conversation(session, run.thread_id)
     turns = [Turn(m.role.value, m.content) for m in history if m.run_id != run.id]
@@ -63,3 +64,16 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
         resume=pending.get("answer"), interrupt_id=pending.get("interrupt_id"),
         text_before=str(pending.get("text", "")), request_id=run.request_id,
     )  # fmt: skip
+
+
+def _with_options(node: AgentNode, options: dict[str, Any]) -> AgentNode:
+    """The reply's own temperature, max_tokens and stop (an integration's), over the agent's."""
+    if not options:
+        return node
+    spec = replace(
+        node.spec,
+        temperature=options.get("temperature", node.spec.temperature),
+        max_tokens=options.get("max_tokens"),
+        stop=tuple(options.get("stop") or ()),
+    )
+    return replace(node, spec=spec)

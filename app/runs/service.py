@@ -62,6 +62,7 @@ async def start_run(
     agent_id: uuid.UUID,
     extra_instructions: str | None = None,
     model: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Run:
     """Create the queued run; the edge commits, then enqueues it (app/runs/dispatch.py).
     `model` replaces the agent's model for this run only."""
@@ -69,7 +70,7 @@ async def start_run(
         raise ThreadBusy(BUSY_MESSAGE, active.id)
     run = Run(
         owner_id=owner_id, thread_id=thread_id, agent_id=agent_id, extra_instructions=extra_instructions, model=model,
-        request_id=request_ids.current.get(),
+        request_id=request_ids.current.get(), options=options or None,
     )  # fmt: skip
     session.add(run)
     try:

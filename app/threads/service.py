@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,6 +108,7 @@ async def post_message(
     agent_ref: str | None,
     extra_instructions: str | None = None,
     model: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Posted:
     """Store the user's message and the run that will answer it; the edge commits, then enqueues."""
     thread = await get_thread(session, owner_id, thread_id)
@@ -119,7 +121,7 @@ async def post_message(
         thread.title = _clean_title(content.splitlines()[0]) or NEW_THREAD_TITLE
     thread.updated_at = utcnow()
     await session.flush()
-    run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions, _clean_model(model))
+    run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions, _clean_model(model), options)
     return Posted(message, run)
 
 

@@ -71,9 +71,9 @@ def toast(request: Request, message: str) -> Response:
     return response
 
 
-def openai_error(status: int, message: str, code: str | None = None) -> Response:
+def openai_error(status: int, message: str, code: str | None = None, param: str | None = None) -> Response:
     kind = OPENAI_ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return JSONResponse(body, status_code=status)
 
 

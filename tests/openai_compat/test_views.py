@@ -110,3 +110,27 @@ async def test_a_retried_request_with_an_idempotency_key_never_runs_twice(live: 
     assert len([r for r in llm.requests if r.get("messages", [{}])[-1].get("content") == "Once please"]) == 2
     async with live.api() as api:
         assert len((await api.get("/api/v1/threads")).json()["data"]) == 2
+
+
+async def test_sampling_options_reach_the_provider_and_a_bad_one_names_its_field(
+    live: LiveNova, llm: ScriptedLLM
+) -> None:
+    llm.queue(ScriptedReply(text="Tuned."), ScriptedReply(text="Agent's own."))
+    ask = [{"role": "user", "content": "Tune me"}]
+    async with client_for(live) as client:
+        tuned = await client.chat.completions.create(
+            model="helper", messages=ask, temperature=0.1, max_tokens=7, stop="END", user="end-user-1"
+        )
+        plain = await client.chat.completions.create(model="helper", messages=[{"role": "user", "content": "Plain"}])
+        with pytest.raises(openai.BadRequestError) as hot:
+            await client.chat.completions.create(model="helper", messages=ask, temperature=3)
+        with pytest.raises(openai.BadRequestError) as stops:
+            await client.chat.completions.create(model="helper", messages=ask, stop=["a", "b", "c", "d", "e"])
+        models = await client.models.list()
+    sent = {r["messages"][-1]["content"]: r for r in llm.requests if r.get("messages")}
+    assert tuned.choices[0].message.content == "Tuned." and plain.choices[0].message.content == "Agent's own."
+    assert (sent["Tune me"]["temperature"], sent["Tune me"]["max_tokens"], sent["Tune me"]["stop"]) == (0.1, 7, ["END"])
+    assert sent["Plain"]["temperature"] == 0.3 and "max_tokens" not in sent["Plain"] and "stop" not in sent["Plain"]
+    assert (hot.value.param, hot.value.code) == ("temperature", "invalid_request")
+    assert stops.value.param == "stop"
+    assert models.data[0].owned_by and models.data[0].created
