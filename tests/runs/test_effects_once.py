@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,25 @@ from tests.fixtures.runs import finished_run
 EFFECTS = 3
 
 
-def three_effects_then_answer(body: dict[str, Any]) -> ScriptedReply:
-    """The model asks for effect-1, -2, -3 in turn (by how many results it has seen), then answers."""
-    done = sum(1 for message in body.get("messages", []) if message.get("role") == "tool")
-    if done < EFFECTS:
-        return ScriptedReply(tool_calls=[("record_effect", {"label": f"effect-{done + 1}"})])
-    return ScriptedReply(text="All three are done.")
+def three_effects_then_answer(crash_after: int) -> Callable[[dict[str, Any]], ScriptedReply]:
+    """The model asks for effect-1, -2, -3 in turn (by how many results it has seen), then answers.
+
+    After `crash_after` effects it thinks for a while: the "crash" lands between two steps,
+    where the ledger has every effect done so far (an effect cut off between its action and
+    its ledger row would be repeated; that window is the tool's to close, e.g. with an
+    idempotency key as the calendar tools do).
+    """
+
+    def respond(body: dict[str, Any]) -> ScriptedReply:
+        done = sum(1 for message in body.get("messages", []) if message.get("role") == "tool")
+        delay = 0.5 if done == crash_after else 0.0
+        if done < EFFECTS:
+            return ScriptedReply(
+                tool_calls=[("record_effect", {"label": f"effect-{done + 1}"})], first_token_delay=delay
+            )
+        return ScriptedReply(text="All three are done.", first_token_delay=delay)
+
+    return respond
 
 
 async def _start(nova: Nova, base_url: str) -> Run:
@@ -67,7 +81,7 @@ async def test_each_effect_happens_once_when_the_run_dies_after_a_step(
 ) -> None:
     effects = tmp_path / "effects.txt"
     monkeypatch.setenv("NOVA_TEST_EFFECTS_FILE", str(effects))
-    llm.respond = three_effects_then_answer
+    llm.respond = three_effects_then_answer(crash_after)
     run = await _start(nova, llm.base_url)
     await _wait_for_steps(nova, run.id, crash_after)
     await nova.ctx.jobs.close()  # the process dies: the run is left `running`
