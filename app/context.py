@@ -14,6 +14,7 @@ from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
 from app.security.keys import Keys, load_keys
 from app.security.ratelimit import LoginLimiter, make_login_limiter
+from app.security.run_limits import RunStartLimiter, make_run_start_limiter
 from app.security.secretbox import SecretBox
 from app.settings import Settings
 
@@ -30,6 +31,7 @@ class AppContext:
     keys: Keys
     secretbox: SecretBox
     login_limiter: LoginLimiter
+    run_limiter: RunStartLimiter
     events: EventLog
     jobs: JobQueue = field(init=False)
     _resources: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -51,6 +53,7 @@ class AppContext:
         await self._resources.aclose()
         await self.events.close()
         await self.login_limiter.close()
+        await self.run_limiter.close()
         await self.db.dispose()
 
 
@@ -63,6 +66,7 @@ def open_context(settings: Settings, run_executor: RunExecutor | None = None) ->
         keys=keys,
         secretbox=SecretBox(keys.encryption_key),
         login_limiter=make_login_limiter(settings),
+        run_limiter=make_run_start_limiter(settings),
         events=make_event_log(settings),
     )
     if settings.redis_url:

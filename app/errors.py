@@ -21,6 +21,14 @@ class ThreadBusy(Conflict):
         self.run_id = run_id
 
 
+class RateLimited(Exception):
+    """Too many runs started: the message says when the next may start; `headers` say it to clients."""
+
+    def __init__(self, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.headers = headers
+
+
 class QueueUnavailable(Exception):
     """The job could not be handed to a worker (Redis is down).
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Runs one user may have executing at once; the rest wait their turn, so a flood from
     # one user (or one token) never takes every worker slot.
     max_active_runs_per_user: int = Field(4, ge=1, validation_alias="NOVA_MAX_ACTIVE_RUNS_PER_USER")
+    # Runs one user may start per window (what costs money), wherever they start them from.
+    run_starts_per_window: int = Field(30, ge=1, validation_alias="NOVA_RUN_STARTS_PER_WINDOW")
+    run_start_window_seconds: int = Field(60, ge=1, le=86_400, validation_alias="NOVA_RUN_START_WINDOW_SECONDS")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
     # After a reply's first token (sent at once), deltas are merged over this window: a fast

@@ -734,6 +734,7 @@ async def main() -> None:
     settings = {
         "NOVA_RUN_CONCURRENCY": str(cap),
         "NOVA_MAX_ACTIVE_RUNS_PER_USER": str(cap),  # one bench user runs them all
+        "NOVA_RUN_STARTS_PER_WINDOW": "100000",  # ...and starts far more than a person would
         "NOVA_RUN_TIMEOUT_SECONDS": "600",
     }
     results: dict[str, Any] = {"machine": machine() | {"open_files_limit": files}, "plan": asdict(plan)}

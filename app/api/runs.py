@@ -77,6 +77,7 @@ async def post_message(request: Request) -> Response:
             posted = await threads.post_message(session, ctx.settings, user_id, thread_id, content, agent, model=model)
         except ThreadBusy as exc:
             raise Conflict(service.api_busy_message(exc.run_id)) from None
+        await control.admit_start(ctx, user_id)
         payload = {"thread_id": str(thread_id), "message_id": str(posted.message.id), "run_id": str(posted.run.id)}
         idempotency.remember(record, 201, payload, posted.run.id)
     await control.start(ctx, posted.run)

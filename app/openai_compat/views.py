@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
 from app.context import AppContext
-from app.errors import Conflict, NotFound, ThreadBusy, ValidationFailed
+from app.errors import Conflict, NotFound, RateLimited, ThreadBusy, ValidationFailed
 from app.events import EventType, RunEvent
 from app.idempotency import service as idempotency
 from app.openai_compat import convert
@@ -70,6 +70,10 @@ async def chat_completions(request: Request) -> Response:
         return openai_error(404, "No such thread.", code="thread_not_found")
     except ThreadBusy as exc:
         return openai_error(BUSY_STATUS, runs.api_busy_message(exc.run_id), code="thread_busy")
+    except RateLimited as exc:  # the official clients wait out Retry-After and try again
+        limited = openai_error(429, str(exc), code="rate_limit_exceeded")
+        limited.headers.update(exc.headers)
+        return limited
     except Conflict as exc:
         return openai_error(409, str(exc), code="conflict")
     headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": str(run_id)}
@@ -102,6 +106,7 @@ async def _start_or_replay(
             session, ctx.settings, user_id, thread_id, chat.prompt, chat.model,
             extra_instructions=chat.system, options=chat.options,
         )  # fmt: skip
+        await control.admit_start(ctx, user_id)
         idempotency.remember(record, 200, {"thread_id": str(thread_id)}, posted.run.id)
     await control.start(ctx, posted.run)
     return posted.run.id, thread_id, False

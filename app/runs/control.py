@@ -15,8 +15,24 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
+from app.errors import RateLimited
 from app.models import Run
 from app.runs import admission, lifecycle, service
+
+
+async def admit_start(ctx: AppContext, owner_id: uuid.UUID) -> None:
+    """Count a run about to start against its owner's limit; RateLimited (429) once it is spent.
+
+    Called by every edge that starts a run (the browser, /api/v1, /v1, Retry), before the
+    run exists, and never for a replayed request.
+    """
+    decision = await ctx.run_limiter.try_start(owner_id)
+    if not decision.allowed:
+        raise RateLimited(
+            f"You started {decision.limit} replies in the last {decision.window_seconds} s; "
+            f"the next can start in {max(1, decision.reset_seconds)} s.",
+            decision.headers(),
+        )
 
 
 async def start(ctx: AppContext, run: Run) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from app.models import Thread
 from app.providers import service as providers
 from app.runs import control, stats, titles
@@ -164,11 +164,16 @@ async def post_message(request: Request) -> Response:
                 form.get("agent_id") or None,
                 model=form.get("model"),
             )
+            await control.admit_start(ctx, user_id)  # counted only for a run that starts
         await control.start(ctx, posted.run)
     except ValidationFailed as exc:
         return await _composer_error(request, form, exc.errors, 400)
     except Conflict as exc:
         return await _composer_error(request, form, {"content": str(exc)}, 409)
+    except RateLimited as exc:
+        refused = await _composer_error(request, form, {"content": str(exc)}, 429)
+        refused.headers.update(exc.headers)
+        return refused
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
     async with ctx.db.transaction() as session:
@@ -186,6 +191,7 @@ async def retry_reply(request: Request) -> Response:
     message_id: uuid.UUID = request.path_params["message_id"]
     async with ctx.db.transaction() as session:
         run = await service.retry_reply(session, ctx.settings, user_id, thread_id, message_id)
+        await control.admit_start(ctx, user_id)
     await control.start(ctx, run)
     if not is_htmx(request):
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))

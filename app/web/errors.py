@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import request_ids
-from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, ValidationFailed
+from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, RateLimited, ValidationFailed
 from app.web.htmx import is_htmx
 from app.web.paths import is_api_path
 from app.web.templates import render
@@ -109,6 +109,13 @@ async def validation_failed(request: Request, exc: Exception) -> Response:
     return problem(422, str(exc), request=request, extra={"errors": exc.errors}, toast_text=toast_text)
 
 
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    response = problem(429, str(exc), request=request, code="rate_limit_exceeded")
+    response.headers.update(exc.headers)
+    return response
+
+
 async def queue_unavailable(request: Request, exc: Exception) -> Response:
     # The exception's text is Redis's own: for the log, not for people.
     log.warning("job queue unavailable on %s %s: %s", request.method, request.url.path, exc)
@@ -126,5 +133,6 @@ EXCEPTION_HANDLERS = {
     Conflict: conflict,
     ValidationFailed: validation_failed,
     QueueUnavailable: queue_unavailable,
+    RateLimited: rate_limited,
     Exception: server_error,
 }
