@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,7 +14,7 @@ from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.json import json_body
-from app.web.params import page_number
+from app.web.params import page_number, query_id, query_number
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
@@ -138,11 +136,8 @@ async def delete_thread(request: Request) -> Response:
 @login_required
 async def list_messages(request: Request) -> Response:
     """Newest page first: `data` oldest first; `next_cursor` is `?before=` for the page before."""
-    try:
-        before = uuid.UUID(request.query_params["before"]) if "before" in request.query_params else None
-    except ValueError:
-        raise ValidationFailed({"before": "Use a message id from next_cursor."}) from None
-    limit = _limit(request)
+    before = query_id(request, "before")
+    limit = query_number(request, "limit", 50, minimum=1, maximum=200)
     async with app_context(request).db.transaction() as session:
         thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
         try:
@@ -153,13 +148,6 @@ async def list_messages(request: Request) -> Response:
     return JSONResponse(
         {"data": [message_json(m) for m in page.messages], "next_cursor": cursor, "has_more": bool(cursor)}
     )
-
-
-def _limit(request: Request, default: int = 50, most: int = 200) -> int:
-    raw = request.query_params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise ValidationFailed({"limit": f"Use a number from 1 to {most}."})
-    return int(raw)
 
 
 routes = [

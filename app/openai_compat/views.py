@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
 from app.context import AppContext
-from app.errors import Conflict, NotFound, RateLimited, ThreadBusy, ValidationFailed
+from app.errors import Conflict, NotFound, ThreadBusy, ValidationFailed
 from app.events import EventType, RunEvent
 from app.idempotency import service as idempotency
 from app.openai_compat import convert
@@ -36,8 +36,9 @@ from app.web.json import json_body
 from app.web.sse import sse_response
 
 THREAD_HEADER = "X-Nova-Thread-Id"
-# Never a status the official clients retry (408, 409, 429, 5xx): a retry would start the run again.
-WAITING_STATUS, FAILED_STATUS, BUSY_STATUS = 200, 424, 423
+# A decided outcome never has a status the official clients retry (408, 409, 429, 5xx): a
+# retry would start the run again. A waiting run answers 200 (its reply says it waits).
+FAILED_STATUS, BUSY_STATUS = 424, 423
 # Official openai clients do not reconnect, so a stream cut at NOVA_SSE_MAX_LIFETIME_SECONDS says why.
 LIFETIME_MESSAGE = (
     "The reply outlasted this connection's time limit and the stream was closed; "
@@ -70,14 +71,10 @@ async def chat_completions(request: Request) -> Response:
         return openai_error(404, "No such thread.", code="thread_not_found")
     except ThreadBusy as exc:
         return openai_error(BUSY_STATUS, runs.api_busy_message(exc.run_id), code="thread_busy")
-    except RateLimited as exc:  # the official clients wait out Retry-After and try again
-        limited = openai_error(429, str(exc), code="rate_limit_exceeded")
-        limited.headers.update(exc.headers)
-        return limited
     except Conflict as exc:
         return openai_error(409, str(exc), code="conflict")
     headers = {THREAD_HEADER: str(thread_id), "X-Nova-Run-Id": str(run_id)}
-    link = f"{ctx.settings.public_url}/threads/{thread_id}"
+    link = str(request.url_for("threads:show", thread_id=thread_id))
     events = _replayed(ctx, user_id, run_id) if replayed else ctx.events.follow(str(run_id))
     if chat.stream:
         frames = _stream_chunks(str(run_id), chat, events, link)

@@ -22,7 +22,7 @@ from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import is_htmx, redirect
-from app.web.params import page_number
+from app.web.params import page_number, query_id
 from app.web.templates import render
 
 
@@ -49,9 +49,7 @@ async def _thread_context(
     return {
         "sidebar": await service.list_threads(session, user_id, _page(request)),
         "thread": thread,
-        "messages": page.messages,
-        "older_than": page.older_than,
-        "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
+        **await _messages_context(session, page),
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "agents_by_id": {agent.id: agent for agent in agents},
@@ -59,6 +57,15 @@ async def _thread_context(
         "selected_agent_id": selected,
         "form": {},
         "errors": {},
+    }
+
+
+async def _messages_context(session: AsyncSession, page: service.MessagePage) -> dict[str, Any]:
+    """A page of messages as the templates show it: the messages, the older ones' cursor, the reply stats."""
+    return {
+        "messages": page.messages,
+        "older_than": page.older_than,
+        "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
     }
 
 
@@ -91,21 +98,15 @@ async def show_thread(request: Request) -> Response:
 @login_required
 async def older_messages(request: Request) -> Response:
     """The page of messages before `?before=<message id>` (loaded as the reader scrolls up), else the newest."""
-    try:
-        before = uuid.UUID(request.query_params["before"]) if "before" in request.query_params else None
-    except ValueError:
-        raise NotFound("before") from None
+    before = query_id(request, "before")
     ctx, user_id = app_context(request), current_user(request).id
     async with ctx.db.transaction() as session:
         thread = await service.get_thread(session, user_id, _thread_id(request))
-        page = await service.message_page(session, thread, before)
         agents = await agent_configs.agents_for_chat(session, user_id, ctx.settings)
         context = {
             "thread": thread,
-            "messages": page.messages,
-            "older_than": page.older_than,
-            "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
             "agents_by_id": {agent.id: agent for agent in agents},
+            **await _messages_context(session, await service.message_page(session, thread, before)),
         }
     return render(request, "threads/_older.html", context)
 

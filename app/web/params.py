@@ -8,6 +8,8 @@ never an exception that would surface as a 500.
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.requests import Request
 
 from app.errors import ValidationFailed
@@ -57,6 +59,17 @@ def query_number(request: Request, name: str, default: int, *, minimum: int = 0,
     """The query parameter `name` as a strict number; absent or empty means `default`."""
     raw = request.query_params.get(name, "")
     return parse_number(raw, name, minimum=minimum, maximum=maximum) if raw else default
+
+
+def query_id(request: Request, name: str) -> uuid.UUID | None:
+    """The query parameter `name` as an id (a UUID); absent or empty means None."""
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed({name: "Send an id that Nova gave you."}) from None
 
 
 def page_number(request: Request) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -87,7 +88,10 @@ async def test_a_thread_is_read_back_page_by_page_renamed_and_deleted(nova: Nova
         read = (await client.get(url, headers=auth)).json()
         newest = (await client.get(f"{url}/messages?limit=3", headers=auth)).json()
         oldest = (await client.get(f"{url}/messages?limit=3&before={newest['next_cursor']}", headers=auth)).json()
-        bad = await client.get(f"{url}/messages?limit=0", headers=auth)
+        bad = [
+            await client.get(f"{url}/messages?{query}", headers=auth)
+            for query in ("limit=0", "limit=%C2%B2", "before=nope", f"before={uuid.uuid4()}")
+        ]
         renamed = await client.patch(url, json={"title": "  Kept notes "}, headers=auth)
         hidden = [
             (await client.request(method, path, json=body, headers=stranger)).status_code
@@ -103,7 +107,8 @@ async def test_a_thread_is_read_back_page_by_page_renamed_and_deleted(nova: Nova
     assert newest["has_more"] and not oldest["has_more"] and oldest["next_cursor"] is None
     assert [m["run_id"] for m in oldest["data"] + newest["data"] if m["role"] == "assistant"] == run_ids
     assert all(m["created_at"] and m["agent_id"] for m in newest["data"])
-    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert all(r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json") for r in bad)
+    assert [next(iter(r.json()["errors"])) for r in bad] == ["limit", "limit", "before", "before"]
     assert renamed.status_code == 200 and renamed.json()["title"] == "Kept notes"
     assert hidden == [404, 404, 404, 404]
     assert deleted.status_code == 204 and gone.status_code == 404

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.db import Database
 from app.models import ApiToken, Provider, Role, Run, RunStatus
 from app.threads import service as threads
 from app.tokens import service as tokens
@@ -68,9 +69,14 @@ async def start_slow_run(nova: Nova, seeded: Seeded) -> tuple[str, str]:
 
 async def wait_for_status(nova: Nova, run_id: str, status: RunStatus, within: float = 10) -> float:
     """Seconds until the run reached `status`."""
+    return await wait_in(nova.ctx.db, run_id, status, within)
+
+
+async def wait_in(db: Database, run_id: str, status: RunStatus, within: float) -> float:
+    """Seconds until the run reached `status` in this database (a test's or a live server's)."""
     started = time.monotonic()
     while True:
-        async with nova.ctx.db.transaction() as session:
+        async with db.transaction() as session:
             run = await session.get(Run, uuid.UUID(run_id))
         assert run is not None
         if run.status is status:
@@ -241,7 +247,7 @@ async def _suspension_ends_stream_and_run(
     await live.seed(llm.base_url)
     llm.queue(SLOW)
     run_id = (await live.post(await live.new_thread()))["run_id"]
-    await _live_wait(live, run_id, RunStatus.RUNNING, within=15)
+    await wait_in(live.db, run_id, RunStatus.RUNNING, within=15)
     received = Received()
     async with live.api() as api:
         stream = asyncio.create_task(read_events(api, run_id, received))
@@ -250,20 +256,8 @@ async def _suspension_ends_stream_and_run(
             await asyncio.sleep(0.05)
         await suspend()
         started = time.monotonic()
-        cancelled_after = await _live_wait(live, run_id, RunStatus.CANCELLED, within=WITHIN)
+        cancelled_after = await wait_in(live.db, run_id, RunStatus.CANCELLED, within=WITHIN)
         done, _ = await asyncio.wait({stream}, timeout=WITHIN - (time.monotonic() - started))
     assert done, "the token's stream was still open"
     assert cancelled_after < WITHIN
     assert stream.result() == 200 and "message.delta" in received.types
-
-
-async def _live_wait(live: LiveNova, run_id: str, status: RunStatus, within: float) -> float:
-    started = time.monotonic()
-    while True:
-        async with live.db.transaction() as session:
-            run = await session.get(Run, uuid.UUID(run_id))
-        assert run is not None
-        if run.status is status:
-            return time.monotonic() - started
-        assert time.monotonic() - started < within, f"run still {run.status.value}, not {status.value}"
-        await asyncio.sleep(0.05)

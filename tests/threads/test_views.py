@@ -289,7 +289,7 @@ async def test_a_long_thread_opens_at_its_newest_page_and_loads_earlier_ones(nov
         third = await client.get(unescape(re.search(r'hx-get="([^"]*before=[^"]*)"', second.text)[1]))  # type: ignore[index]
         assert shown(third.text) == list(range(20)) and "messages-older" not in third.text
         assert (await client.get(f"/threads/{thread.id}/messages?before={uuid.uuid4()}")).status_code == 404
-        assert (await client.get(f"/threads/{thread.id}/messages?before=nonsense")).status_code == 404
+        assert (await client.get(f"/threads/{thread.id}/messages?before=nonsense")).status_code == 422
     await nova.create_user("eve@example.com")
     async with await nova.login("eve@example.com") as stranger:
         assert (await stranger.get(older)).status_code == 404
