@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     token_create = token.add_parser("create", help="create an API token (printed once)")
     token_create.add_argument("email")
     token_create.add_argument("--name", required=True)
-    token_create.add_argument("--scope", choices=["read", "write"], default="write")
+    token_create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
+    token_create.add_argument("--expires-in-days", type=int, default=None, help="7, 30, 90 or 365 (default: never)")
     token_create.set_defaults(handler=_token_create)
     return parser
 
@@ -212,7 +213,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
             user = await repository.get_user_by_email(session, args.email)
             if user is None:
                 raise CommandError(f"no user {args.email}")
-            issued = await service.create_token(session, user.id, args.name, args.scope)
+            issued = await service.create_token(session, user.id, args.name, args.scope, args.expires_in_days)
             return issued.secret
 
     try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from app.db import Database
 from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
+from app.security.api_limits import ApiLimiter, make_api_limiter
 from app.security.keys import Keys, load_keys
 from app.security.ratelimit import LoginLimiter, make_login_limiter
 from app.security.run_limits import RunStartLimiter, make_run_start_limiter
@@ -32,6 +33,7 @@ class AppContext:
     secretbox: SecretBox
     login_limiter: LoginLimiter
     run_limiter: RunStartLimiter
+    api_limiter: ApiLimiter
     events: EventLog
     jobs: JobQueue = field(init=False)
     _resources: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -54,6 +56,7 @@ class AppContext:
         await self.events.close()
         await self.login_limiter.close()
         await self.run_limiter.close()
+        await self.api_limiter.close()
         await self.db.dispose()
 
 
@@ -67,6 +70,7 @@ def open_context(settings: Settings, run_executor: RunExecutor | None = None) ->
         secretbox=SecretBox(keys.encryption_key),
         login_limiter=make_login_limiter(settings),
         run_limiter=make_run_start_limiter(settings),
+        api_limiter=make_api_limiter(settings),
         events=make_event_log(settings),
     )
     if settings.redis_url:

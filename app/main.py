@@ -22,6 +22,7 @@ from app.context import AppContext, open_context
 from app.routes import routes
 from app.runs import lifecycle
 from app.settings import Settings, load_settings
+from app.web.api_limits import ApiLimitGate, ApiLimitMiddleware
 from app.web.csrf import CSRFMiddleware
 from app.web.errors import EXCEPTION_HANDLERS, problem
 from app.web.middleware import BodySizeLimitMiddleware, PublicURLMiddleware, SecurityHeadersMiddleware
@@ -80,7 +81,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(SecurityHeadersMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(PublicURLMiddleware, public_url=settings.public_url),
+        # Before authentication: a token refused while its window is full costs no query.
+        Middleware(ApiLimitGate),
         Middleware(AuthenticationMiddleware, backend=authentication, on_error=_auth_error),
+        # After authentication: each request a token signed counts against its token and user.
+        Middleware(ApiLimitMiddleware),
         # After authentication: the token a form must carry depends on the session.
         Middleware(CSRFMiddleware, public_url=settings.public_url, secure=settings.secure_cookies),
     ]

@@ -7,12 +7,22 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from app.accounts.oidc.views import routes as single_sign_on_routes
 from app.accounts.views import routes as account_routes
 from app.admin.views import routes as admin_routes
 from app.agent_configs.views import routes as agent_routes
+from app.api.admin import routes as api_admin_routes
+from app.api.agents import routes as api_agent_routes
+from app.api.docs import routes as api_doc_routes
+from app.api.me import routes as api_me_routes
+from app.api.memories import routes as api_memory_routes
+from app.api.providers import routes as api_provider_routes
 from app.api.runs import routes as api_run_routes
-from app.api.views import routes as api_routes
+from app.api.threads import routes as api_thread_routes
+from app.api.tokens import routes as api_token_routes
+from app.api.tool_settings import routes as api_tool_settings_routes
 from app.health.views import routes as health_routes
+from app.mcp_servers.views import routes as mcp_server_routes
 from app.memory.views import routes as memory_routes
 from app.openai_compat.views import routes as openai_routes
 from app.providers.views import routes as provider_routes
@@ -26,6 +36,7 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 routes: list[BaseRoute] = [
     *health_routes,
     *account_routes,
+    *single_sign_on_routes,
     *thread_routes,
     *run_routes,
     *provider_routes,
@@ -33,9 +44,18 @@ routes: list[BaseRoute] = [
     *token_routes,
     *memory_routes,
     *tool_routes,
+    *mcp_server_routes,
     *admin_routes,
-    *api_routes,
+    *api_me_routes,
+    *api_agent_routes,
+    *api_thread_routes,
     *api_run_routes,
+    *api_memory_routes,
+    *api_provider_routes,
+    *api_tool_settings_routes,
+    *api_token_routes,
+    *api_admin_routes,
     *openai_routes,
+    *api_doc_routes,
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
 ]

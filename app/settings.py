@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = Field(100, ge=1, validation_alias="NOVA_LOGIN_ATTEMPTS_PER_ACCOUNT")
     login_backoff_max_seconds: int = Field(60, ge=1, validation_alias="NOVA_LOGIN_BACKOFF_MAX_SECONDS")
     login_window_seconds: int = Field(900, ge=1, validation_alias="NOVA_LOGIN_WINDOW_SECONDS")
+
+    # Single sign-on with an OpenID Connect provider (app/accounts/oidc/).
+    oidc_client_id: str | None = Field(None, validation_alias="OIDC_CLIENT_ID")
+    oidc_issuer: str | None = Field(None, validation_alias="OIDC_ISSUER")
+    # None: a public client (PKCE alone proves the code is ours).
+    oidc_client_secret: SecretStr | None = Field(None, validation_alias="OIDC_CLIENT_SECRET")
+    oidc_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "email", "profile"], validation_alias="OIDC_SCOPES"
+    )
+    # The name on the login page's button: "Log in with Authentik".
+    oidc_provider_name: str = Field("single sign-on", min_length=1, validation_alias="OIDC_PROVIDER_NAME")
+    # Unset: "both" when OIDC_ISSUER is set, else "local"; see `login_mode`.
+    configured_login_mode: Literal["local", "both", "oidc"] | None = Field(None, validation_alias="NOVA_LOGIN_MODE")
+    oidc_auto_create: bool = Field(False, validation_alias="OIDC_AUTO_CREATE")
+    oidc_link_by_email: bool = Field(False, validation_alias="OIDC_LINK_BY_EMAIL")
+    oidc_groups_claim: str = Field("groups", min_length=1, validation_alias="OIDC_GROUPS_CLAIM")
+    oidc_required_group: str | None = Field(None, validation_alias="OIDC_REQUIRED_GROUP")
+    # `claim=value`: the claim must be that value (or a list holding it).
+    oidc_required_claim: str | None = Field(None, validation_alias="OIDC_REQUIRED_CLAIM")
+    oidc_admin_group: str | None = Field(None, validation_alias="OIDC_ADMIN_GROUP")
     log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
 
     # Runs: timeouts, retries and the event stream.
@@ -62,6 +82,11 @@ class Settings(BaseSettings):
     # Runs one user may start per window (what costs money), wherever they start them from.
     run_starts_per_window: int = Field(30, ge=1, validation_alias="NOVA_RUN_STARTS_PER_WINDOW")
     run_start_window_seconds: int = Field(60, ge=1, le=86_400, validation_alias="NOVA_RUN_START_WINDOW_SECONDS")
+    # API requests signed by a token, per window: per token, and per user across all their
+    # tokens. Generous: they stop a runaway client, not an integration polling a run.
+    api_requests_per_window: int = Field(600, ge=1, validation_alias="NOVA_API_REQUESTS_PER_WINDOW")
+    api_user_requests_per_window: int = Field(1200, ge=1, validation_alias="NOVA_API_USER_REQUESTS_PER_WINDOW")
+    api_window_seconds: int = Field(60, ge=1, le=86_400, validation_alias="NOVA_API_WINDOW_SECONDS")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
     # After a reply's first token (sent at once), deltas are merged over this window: a fast
@@ -84,6 +109,8 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="NOVA_EGRESS_ALLOWLIST"
     )
     tool_timeout_seconds: float = Field(60, gt=0, validation_alias="NOVA_TOOL_TIMEOUT_SECONDS")
+    # Connecting to a user's MCP server, listing its tools or one call: stopped after this long.
+    mcp_timeout_seconds: float = Field(30, gt=0, validation_alias="NOVA_MCP_TIMEOUT_SECONDS")
     pause_hours: float = Field(24, gt=0, validation_alias="NOVA_PAUSE_HOURS")
     subagent_max_depth: int = Field(3, ge=1, le=10, validation_alias="NOVA_SUBAGENT_MAX_DEPTH")
 
@@ -137,6 +164,53 @@ class Settings(BaseSettings):
             raise ValueError("give only scheme://host[:port]; Nova is served at the root of its host")
         return f"{parts.scheme}://{parts.netloc.lower()}"
 
+    @field_validator("oidc_client_id", "oidc_required_group", "oidc_admin_group")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _check_oidc_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Kept as typed: discovery must name exactly this issuer (trailing slash included).
+        value = (value or "").strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("use the provider's issuer URL, like https://auth.example.org/application/o/nova/")
+        if not info.data.get("oidc_client_id"):
+            raise ValueError("needs OIDC_CLIENT_ID too")
+        return value
+
+    @field_validator("oidc_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if isinstance(value, list) and "openid" not in value:
+            raise ValueError("must include openid")
+        return value
+
+    @field_validator("configured_login_mode", mode="before")
+    @classmethod
+    def _check_login_mode(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower() or None
+        if value in ("both", "oidc") and not info.data.get("oidc_issuer"):
+            raise ValueError(f"{value} needs OIDC_ISSUER and OIDC_CLIENT_ID")
+        return value
+
+    @field_validator("oidc_required_claim")
+    @classmethod
+    def _check_required_claim(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        name, sep, expected = value.partition("=")
+        if not sep or not name.strip() or not expected.strip():
+            raise ValueError("use claim=value, like nova_access=true")
+        return f"{name.strip()}={expected.strip()}"
+
     @field_validator("encryption_key")
     @classmethod
     def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -176,6 +250,13 @@ class Settings(BaseSettings):
             return self.allowed_hosts
         public_host = urlsplit(self.public_url).hostname or "127.0.0.1"
         return list(dict.fromkeys([public_host, *LOOPBACK_HOSTS]))
+
+    @property
+    def login_mode(self) -> str:
+        """How people log in: "local" (passwords), "both", or "oidc" (single sign-on only)."""
+        if self.configured_login_mode:
+            return self.configured_login_mode
+        return "both" if self.oidc_issuer else "local"
 
     @property
     def embedded(self) -> bool:

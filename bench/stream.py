@@ -735,6 +735,8 @@ async def main() -> None:
         "NOVA_RUN_CONCURRENCY": str(cap),
         "NOVA_MAX_ACTIVE_RUNS_PER_USER": str(cap),  # one bench user runs them all
         "NOVA_RUN_STARTS_PER_WINDOW": "100000",  # ...and starts far more than a person would
+        "NOVA_API_REQUESTS_PER_WINDOW": "1000000",  # ...and opens thousands of streams with one token
+        "NOVA_API_USER_REQUESTS_PER_WINDOW": "1000000",
         "NOVA_RUN_TIMEOUT_SECONDS": "600",
     }
     results: dict[str, Any] = {"machine": machine() | {"open_files_limit": files}, "plan": asdict(plan)}

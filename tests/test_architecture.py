@@ -36,6 +36,7 @@ PLUMBING = (
     "app.sandbox",
     "app.context",
     "app.request_ids",
+    "app.pagination",
     "app.migrate",
     "app.urls",  # parses typed-in server addresses; imports only the standard library and httpx
 )
@@ -48,6 +49,7 @@ FEATURES = frozenset(
         "calendar",
         "health",
         "idempotency",
+        "mcp_servers",
         "memory",
         "openai_compat",
         "providers",

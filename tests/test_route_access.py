@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.routing import Route
 
+from app.accounts import service as accounts
 from app.db import Base
 from app.memory import service as memories
-from app.models import CustomTool, Message, Role
+from app.models import CustomTool, McpServer, Message, Role
 from app.tokens import service as tokens
 from tests.fixtures.factories import make_agent, make_finished_run, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM
@@ -20,9 +21,10 @@ from tests.fixtures.nova import Nova, csrf_for
 
 PUBLIC = {
     "home", "health:check", "health:ready", "accounts:login", "accounts:login_submit",
-    "accounts:register", "accounts:register_submit",
+    "accounts:register", "accounts:register_submit", "api:openapi", "api:docs",
+    "accounts:oidc_login", "accounts:oidc_callback",
 }  # fmt: skip
-ADMIN_ONLY_PREFIX = "admin:"
+ADMIN_ONLY_PREFIXES = ("admin:", "api:admin:")
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,20 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
         memory = await memories.save(session, owner.id, "The owner likes tea.")
         custom = CustomTool(dotted_path="json.dumps", created_by_id=owner.id)
         session.add(custom)
+        # Its address is refused (metadata), so the owner's "Test connection" reaches nothing.
+        mcp_server = McpServer(owner_id=owner.id, name="Walk", slug="walk", transport="http",
+                               url="http://169.254.169.254/mcp", auth_kind="none")  # fmt: skip
+        session.add(mcp_server)
     async with nova.ctx.db.transaction() as session:
         owner_token = (await tokens.create_token(session, owner.id, "walk", "write")).secret
+        owner_admin_token = (await tokens.create_token(session, owner.id, "walk-admin", "admin")).secret
         stranger_token = (await tokens.create_token(session, stranger.id, "walk", "write")).secret
     ids = {"provider_id": provider.id, "agent_id": agent.id, "thread_id": thread.id,
            "token_id": uuid.uuid4(), "user_id": owner.id, "run_id": run.id,
-           "memory_id": memory.id, "tool_id": custom.id}  # fmt: skip
+           "memory_id": memory.id, "tool_id": custom.id, "server_id": mcp_server.id}  # fmt: skip
     async with nova.ctx.db.transaction() as session:
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
+        ids["invite_id"] = (await accounts.create_invite(session, owner.id)).id
         ids["message_id"] = (await session.scalars(select(Message.id).where(Message.run_id == run.id))).one()
 
     walk = endpoints(nova)
@@ -112,7 +120,7 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
     before = await row_count(nova)
     async with await nova.login("stranger@example.com") as client:
         for endpoint in walk:
-            admin_only = endpoint.name.startswith(ADMIN_ONLY_PREFIX)
+            admin_only = endpoint.name.startswith(ADMIN_ONLY_PREFIXES)
             if not (endpoint.has_ids or admin_only):
                 continue  # routes without ids act only on the caller's own rows
             headers = {"authorization": f"Bearer {stranger_token}"} if endpoint.is_api else {}
@@ -124,6 +132,7 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
         for endpoint in walk:
             if endpoint.method != "GET":
                 continue
-            headers = {"authorization": f"Bearer {owner_token}"} if endpoint.is_api else {}
+            secret = owner_admin_token if endpoint.name.startswith(ADMIN_ONLY_PREFIXES) else owner_token
+            headers = {"authorization": f"Bearer {secret}"} if endpoint.is_api else {}
             response = await client.get(fill(endpoint.path, ids), headers=headers)
             assert response.status_code == 200, endpoint

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import InviteCode, Role, User, UserSession
+from app.pagination import Keyset, newest_first
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -22,6 +23,10 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 async def list_users(session: AsyncSession) -> Sequence[User]:
     return (await session.scalars(select(User).order_by(User.created_at, User.email))).all()
+
+
+async def users_after(session: AsyncSession, after: Keyset | None, limit: int) -> Sequence[User]:
+    return (await session.scalars(newest_first(select(User), User.created_at, User.id, after, limit))).all()
 
 
 async def count_active_admins(session: AsyncSession) -> int:
@@ -54,3 +59,12 @@ async def get_invite_by_code(session: AsyncSession, code: str) -> InviteCode | N
 async def list_invites(session: AsyncSession) -> Sequence[InviteCode]:
     query = select(InviteCode).order_by(InviteCode.created_at.desc())
     return (await session.scalars(query)).all()
+
+
+async def invites_after(session: AsyncSession, after: Keyset | None, limit: int) -> Sequence[InviteCode]:
+    query = newest_first(select(InviteCode), InviteCode.created_at, InviteCode.id, after, limit)
+    return (await session.scalars(query)).all()
+
+
+async def get_invite(session: AsyncSession, invite_id: uuid.UUID) -> InviteCode | None:
+    return await session.get(InviteCode, invite_id)

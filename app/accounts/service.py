@@ -14,6 +14,7 @@ from app.accounts import repository
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed, require
 from app.models import InviteCode, Role, User, UserSession
+from app.pagination import Keyset, Page, page_of
 from app.security.passwords import hash_password, password_problem, verify_password
 from app.security.tokens import new_token, token_hash
 
@@ -105,6 +106,26 @@ async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) ->
     return user
 
 
+async def set_role(session: AsyncSession, user_id: uuid.UUID, role: Role) -> User:
+    """Promote or demote; as with suspension, the last active administrator stays one."""
+    user = await _user_or_404(session, user_id)
+    demoting_an_active_admin = role is not Role.ADMIN and user.is_admin and user.is_active
+    if demoting_an_active_admin and await repository.count_active_admins(session) <= 1:
+        raise ValidationFailed({"role": "The last active administrator cannot stop being one."})
+    user.role = role
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    return await _user_or_404(session, user_id)
+
+
+async def users_after(session: AsyncSession, cursor: str | None, limit: int) -> Page[User]:
+    """A page of every account for the admin API, newest first."""
+    after = Keyset.decode(cursor) if cursor else None
+    return page_of(await repository.users_after(session, after, limit), limit, lambda u: (u.created_at, u.id))
+
+
 async def suspend_by_email(session: AsyncSession, email: str) -> User:
     user = await repository.get_user_by_email(session, email)
     if user is None:
@@ -123,6 +144,19 @@ async def create_invite(session: AsyncSession, created_by: uuid.UUID, days: int 
     session.add(invite)
     await session.flush()
     return invite
+
+
+async def invites_after(session: AsyncSession, cursor: str | None, limit: int) -> Page[InviteCode]:
+    after = Keyset.decode(cursor) if cursor else None
+    return page_of(await repository.invites_after(session, after, limit), limit, lambda i: (i.created_at, i.id))
+
+
+async def delete_invite(session: AsyncSession, invite_id: uuid.UUID) -> None:
+    """Withdraw a code (a used one goes too: the account it made stays)."""
+    invite = await repository.get_invite(session, invite_id)
+    if invite is None:
+        raise NotFound(str(invite_id))
+    await session.delete(invite)
 
 
 @dataclass(frozen=True)

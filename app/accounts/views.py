@@ -10,8 +10,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.accounts import service
-from app.accounts.authentication import session_cookie, session_signer
-from app.errors import ValidationFailed
+from app.accounts.authentication import session_cookie
+from app.accounts.login_page import render_login
+from app.accounts.login_session import set_session_cookie, start_login_session
+from app.accounts.oidc import logout as single_sign_on
+from app.errors import NotFound, ValidationFailed
 from app.models import User
 from app.security.ratelimit import LoginAttempt, LoginThrottle
 from app.web.auth import current_user, login_required
@@ -25,7 +28,7 @@ from app.web.templates import render
 async def login_page(request: Request) -> Response:
     if request.user.is_authenticated:
         return RedirectResponse(request.url_for("threads:list"), status_code=303)
-    return render(request, "accounts/login.html", {"form": {}, "errors": {}})
+    return render_login(request)
 
 
 async def login(request: Request) -> Response:
@@ -34,15 +37,18 @@ async def login(request: Request) -> Response:
         form = await read_form(request)
     except FormRejected as exc:
         kept = {"email": exc.form.get("email", ""), "next": exc.form.get("next", "")}
-        return render(request, "accounts/login.html", {"form": kept, "errors": exc.errors}, status_code=400)
+        return render_login(request, kept, exc.errors, status_code=400)
     email = service.normalise_email(form.get("email", ""))
     attempt = LoginAttempt(email, request.client.host if request.client else "unknown")
     throttle = LoginThrottle(ctx.login_limiter, ctx.settings)
     context = {"form": {"email": email, "next": form.get("next", "")}, "errors": {}}
+    if ctx.settings.login_mode == "oidc":
+        errors = {"form": f"Passwords are turned off here: log in with {ctx.settings.oidc_provider_name}."}
+        return render_login(request, context["form"], errors, status_code=400)
 
     if (wait := math.ceil(await throttle.wait_seconds(attempt))) > 0:
         context["errors"] = {"form": f"Too many failed attempts. Try again in {_duration(wait)}."}
-        refused = render(request, "accounts/login.html", context, status_code=429)
+        refused = render_login(request, context["form"], context["errors"], status_code=429)
         refused.headers["Retry-After"] = str(wait)
         return refused
 
@@ -53,7 +59,7 @@ async def login(request: Request) -> Response:
     if user is None:
         await throttle.failed(attempt)
         context["errors"] = {"form": "Wrong email or password, or the account is suspended."}
-        return render(request, "accounts/login.html", context, status_code=400)
+        return render_login(request, context["form"], context["errors"], status_code=400)
 
     await throttle.succeeded(attempt)
     target = safe_next(form.get("next"), str(request.url_for("threads:list")))
@@ -64,21 +70,36 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     user = request.user
+    id_token = None
     if user.is_authenticated and current_user(request).session_id:
         async with app_context(request).db.transaction() as session:
+            # Read first: the session's single sign-on ID token goes with it.
+            id_token = await single_sign_on.id_token_of(session, current_user(request).session_id or "")
             await service.end_session(session, current_user(request).session_id or "")
-    response = redirect(request, str(request.url_for("accounts:login")))
+    # After a single sign-on, the provider ends its session too and sends the browser back here.
+    if provider_logout := await single_sign_on.provider_logout_url(request, id_token):
+        response = single_sign_on.continue_to_provider(request, provider_logout)
+    else:
+        response = redirect(request, str(request.url_for("accounts:login")))
     settings = app_context(request).settings
     response.delete_cookie(session_cookie(settings), path="/", secure=settings.secure_cookies)
     return response
 
 
+def _registration_open(request: Request) -> None:
+    """Registration makes password accounts, which single sign-on only mode turns off."""
+    if app_context(request).settings.login_mode == "oidc":
+        raise NotFound("registration is off: single sign-on only")
+
+
 async def register_page(request: Request) -> Response:
+    _registration_open(request)
     code = request.query_params.get("code", "")
     return render(request, "accounts/register.html", {"form": {"invite_code": code}, "errors": {}})
 
 
 async def register(request: Request) -> Response:
+    _registration_open(request)
     ctx = app_context(request)
     form = await read_form(request)
     env_code = ctx.settings.registration_invite_code
@@ -127,26 +148,11 @@ async def change_password(request: Request) -> Response:
 
 
 async def _start_session(request: Request, session: AsyncSession, user: User) -> str:
-    return await service.start_session(
-        session,
-        user,
-        days=app_context(request).settings.session_days,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    return await start_login_session(request, session, user)
 
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
-    settings = app_context(request).settings
-    response.set_cookie(
-        session_cookie(settings),
-        session_signer(app_context(request).keys.secret_key).sign(token).decode(),
-        max_age=settings.session_days * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    set_session_cookie(request, response, token)
 
 
 def _duration(seconds: int) -> str:

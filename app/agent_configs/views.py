@@ -13,6 +13,7 @@ from starlette.routing import Route
 from app.agent_configs import service, toolset
 from app.agent_configs.service import AgentInput
 from app.errors import ValidationFailed
+from app.mcp_servers import service as mcp_servers
 from app.models import Agent
 from app.providers import service as providers
 from app.tool_settings import repository as tool_rows
@@ -42,6 +43,7 @@ async def _form_context(
         "providers": await providers.list_usable(session, user_id),
         "tool_statuses": tools.statuses(await tools.catalog(session), env),
         "subagent_candidates": candidates,
+        "mcp_groups": await mcp_servers.user_tools(session, ctx.secretbox, user_id),
     }  # fmt: skip
 
 
@@ -84,7 +86,9 @@ async def _save(request: Request, agent_id: uuid.UUID | None) -> Response:
         try:
             # Everything is validated before the first write, so a refusal changes nothing.
             data = AgentInput.from_form(form)
-            chosen = toolset.chosen_tools(lists, await tools.catalog(session))
+            groups = await mcp_servers.user_tools(session, app_context(request).secretbox, user_id)
+            mcp_specs = [spec for group in groups for spec in group.specs]
+            chosen = toolset.chosen_tools(lists, [*await tools.catalog(session), *mcp_specs])
             if agent is None:
                 agent = await service.create_agent(session, user_id, data)
             else:

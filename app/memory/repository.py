@@ -6,10 +6,11 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Memory
+from app.pagination import Keyset, newest_first
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -31,6 +32,29 @@ async def recent(session: AsyncSession, owner_id: uuid.UUID, *, offset: int, lim
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def memories_after(
+    session: AsyncSession, owner_id: uuid.UUID, after: Keyset | None, limit: int, query: str | None
+) -> Sequence[Memory]:
+    """Newest first; with `query`, only memories matching a word of it (as `search` matches)."""
+    statement = select(Memory).where(Memory.owner_id == owner_id)
+    if query:
+        words = WORD.findall(query.lower())[:20]
+        if not words:
+            return []
+        statement = statement.where(_matching(session, owner_id, words))
+    statement = newest_first(statement, Memory.created_at, Memory.id, after, limit)
+    return (await session.scalars(statement)).all()
+
+
+def _matching(session: AsyncSession, owner_id: uuid.UUID, words: list[str]) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = func.to_tsquery("simple", " | ".join(f"{w}:*" for w in words))
+        return func.to_tsvector("simple", Memory.content).op("@@")(tsquery)
+    fts = table("memories_fts", column("memory_id"), column("owner_id"))
+    match = text("memories_fts MATCH :match").bindparams(match=" OR ".join(f'"{w}"*' for w in words))
+    return Memory.id.in_(select(fts.c.memory_id).where(match, fts.c.owner_id == owner_id.hex))
 
 
 async def search(session: AsyncSession, owner_id: uuid.UUID, query: str, limit: int) -> Sequence[Memory]:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound, ValidationFailed
 from app.memory import repository
 from app.models import Memory
+from app.pagination import Keyset, Page, page_of
 
 MAX_MEMORY_CHARS = 2000
 PAGE_SIZE = 50
@@ -60,3 +61,12 @@ async def recent(session: AsyncSession, owner_id: uuid.UUID, page: int = 1) -> S
 
 async def search(session: AsyncSession, owner_id: uuid.UUID, query: str, limit: int = 10) -> Sequence[Memory]:
     return await repository.search(session, owner_id, query, limit)
+
+
+async def memories_after(
+    session: AsyncSession, owner_id: uuid.UUID, cursor: str | None, limit: int, query: str | None = None
+) -> Page[Memory]:
+    """A page of memories for the API, newest first; `query` matches words as `search` does."""
+    after = Keyset.decode(cursor) if cursor else None
+    rows = await repository.memories_after(session, owner_id, after, limit, (query or "").strip() or None)
+    return page_of(rows, limit, lambda m: (m.created_at, m.id))

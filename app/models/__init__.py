@@ -2,7 +2,9 @@
 
 from app.models.agent import Agent
 from app.models.idempotency import IdempotencyKey
+from app.models.mcp_server import McpServer
 from app.models.memory import Memory
+from app.models.oidc import OidcIdentity, OidcLoginRequest, OidcSession
 from app.models.provider import Provider, ProviderKind
 from app.models.run import Run, RunStatus, ToolEffect
 from app.models.thread import FinishReason, Message, MessageRole, Thread
@@ -18,9 +20,13 @@ __all__ = [
     "FinishReason",
     "IdempotencyKey",
     "InviteCode",
+    "McpServer",
     "Memory",
     "Message",
     "MessageRole",
+    "OidcIdentity",
+    "OidcLoginRequest",
+    "OidcSession",
     "Provider",
     "ProviderKind",
     "Role",

@@ -18,8 +18,11 @@ class Role(enum.StrEnum):
 
 
 class TokenScope(enum.StrEnum):
+    """What a token may do; each scope includes the ones before it."""
+
     READ = "read"
     WRITE = "write"
+    ADMIN = "admin"
 
 
 class User(IdMixin, CreatedMixin, Base):
@@ -77,3 +80,5 @@ class ApiToken(IdMixin, CreatedMixin, Base):
         Enum(TokenScope, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])
     )
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: the token works until it is revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -88,7 +88,10 @@ def _role_and_text(message: Any) -> tuple[str, str]:
         raise ValidationFailed({"messages": "Each message needs a role and content."})
     content = message.get("content")
     if isinstance(content, list):  # content parts: keep the text ones
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        texts = [part.get("text") for part in content if isinstance(part, dict) and part.get("type") == "text"]
+        if not all(isinstance(text, str) for text in texts):
+            raise ValidationFailed({"messages": "A text part's `text` must be a string."})
+        content = "".join(str(text) for text in texts)
     if not isinstance(content, str):
         raise ValidationFailed({"messages": "Message content must be text."})
     return message["role"], content

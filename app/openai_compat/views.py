@@ -25,6 +25,7 @@ from app.events import EventType, RunEvent
 from app.idempotency import service as idempotency
 from app.openai_compat import convert
 from app.openai_compat.convert import ChatRequest
+from app.openai_compat.schemas import ChatCompletion, ChatCompletionRequest, ModelList
 from app.runs import control
 from app.runs import service as runs
 from app.runs.streaming import open_run_stream
@@ -33,6 +34,7 @@ from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.errors import openai_error
 from app.web.json import json_body
+from app.web.openapi import operation
 from app.web.sse import sse_response
 
 THREAD_HEADER = "X-Nova-Thread-Id"
@@ -48,6 +50,7 @@ REVOKED_MESSAGE = "This API token was revoked or its user suspended; the stream 
 
 
 @login_required
+@operation(summary="List agents as models", tag="OpenAI-compatible", scope="read", responses={200: ModelList})
 async def list_models(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         found = await agent_configs.agents_for_chat(session, current_user(request).id, app_context(request).settings)
@@ -57,6 +60,10 @@ async def list_models(request: Request) -> Response:
 
 
 @login_required
+@operation(summary="Ask an agent (a run in a new or given thread)", tag="OpenAI-compatible", scope="write",
+           body=ChatCompletionRequest, responses={200: ChatCompletion}, stream_status=200,
+           problems=(400, 423, 424, 503, 504), idempotency_key=True,
+           description=f"Send `{THREAD_HEADER}` to continue a thread; the answer names it in that header.")  # fmt: skip
 async def chat_completions(request: Request) -> Response:
     ctx, user_id = app_context(request), current_user(request).id
     try:

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Agent, Provider, Run, RunStatus
+from app.pagination import Keyset, newest_first
 
 
 def _visible_to(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -17,6 +18,15 @@ def _visible_to(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 async def list_usable(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Provider]:
     query = select(Provider).where(_visible_to(user_id)).order_by(Provider.owner_id.is_(None), Provider.name)
+    return (await session.scalars(query)).all()
+
+
+async def usable_after(
+    session: AsyncSession, user_id: uuid.UUID | None, after: Keyset | None, limit: int
+) -> Sequence[Provider]:
+    """Newest first: the user's own and the system ones; with no user, the system ones only."""
+    visible = Provider.owner_id.is_(None) if user_id is None else _visible_to(user_id)
+    query = newest_first(select(Provider).where(visible), Provider.created_at, Provider.id, after, limit)
     return (await session.scalars(query)).all()
 
 

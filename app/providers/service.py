@@ -12,6 +12,7 @@ from app.agents.provider_config import ProviderConfig
 from app.egress import EgressPolicy
 from app.errors import NotFound, require
 from app.models import Provider, ProviderKind
+from app.pagination import Keyset, Page, page_of
 from app.providers import repository
 from app.security.secretbox import SecretBox, mask_secret
 from app.urls import parse_http_url
@@ -49,6 +50,23 @@ class ProviderInput:
 
 async def list_usable(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Provider]:
     return await repository.list_usable(session, user_id)
+
+
+async def usable_after(
+    session: AsyncSession, user_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> Page[Provider]:
+    """A page for the API, newest first: the user's own and the system providers, or (with no
+    user) the system ones only."""
+    after = Keyset.decode(cursor) if cursor else None
+    rows = await repository.usable_after(session, user_id, after, limit)
+    return page_of(rows, limit, lambda p: (p.created_at, p.id))
+
+
+async def get_system(session: AsyncSession, provider_id: uuid.UUID) -> Provider:
+    provider = await repository.get_system(session, provider_id)
+    if provider is None:
+        raise NotFound(str(provider_id))
+    return provider
 
 
 async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID) -> Provider:

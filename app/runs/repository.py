@@ -11,10 +11,23 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus, User
+from app.pagination import Keyset, newest_first
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, run_id: uuid.UUID) -> Run | None:
     return await session.scalar(select(Run).where(Run.id == run_id, Run.owner_id == owner_id))
+
+
+async def owned_after(
+    session: AsyncSession, owner_id: uuid.UUID, after: Keyset | None, limit: int,
+    thread_id: uuid.UUID | None, status: RunStatus | None,
+) -> Sequence[Run]:  # fmt: skip
+    query = select(Run).where(Run.owner_id == owner_id)
+    if thread_id is not None:
+        query = query.where(Run.thread_id == thread_id)
+    if status is not None:
+        query = query.where(Run.status == status)
+    return (await session.scalars(newest_first(query, Run.created_at, Run.id, after, limit))).all()
 
 
 async def get(session: AsyncSession, run_id: uuid.UUID) -> Run | None:

@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, ThreadBusy
 from app.events import RunEvent
 from app.models import FinishReason, Message, Run, RunStatus, Thread
+from app.pagination import Keyset, Page, page_of
 from app.runs import repository
 from app.runs.endings import BY_STATUS
 
@@ -45,6 +46,16 @@ async def get_run(session: AsyncSession, owner_id: uuid.UUID, run_id: uuid.UUID)
     if run is None:
         raise NotFound(str(run_id))
     return run
+
+
+async def runs_after(
+    session: AsyncSession, owner_id: uuid.UUID, cursor: str | None, limit: int,
+    thread_id: uuid.UUID | None = None, status: RunStatus | None = None,
+) -> Page[Run]:  # fmt: skip
+    """A page of the owner's runs, newest first, optionally of one thread or in one status."""
+    after = Keyset.decode(cursor) if cursor else None
+    rows = await repository.owned_after(session, owner_id, after, limit, thread_id, status)
+    return page_of(rows, limit, lambda run: (run.created_at, run.id))
 
 
 async def active_run(session: AsyncSession, thread_id: uuid.UUID) -> Run | None:

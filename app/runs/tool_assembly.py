@@ -20,6 +20,7 @@ from app.agents.tools.context import Emit, ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument, step_id
 from app.context import AppContext
 from app.egress import EgressPolicy
+from app.mcp_servers import service as mcp_servers
 from app.memory.store import DatabaseMemory
 from app.models import Agent
 from app.providers import repository as providers
@@ -82,6 +83,10 @@ async def load_user_tooling(session: AsyncSession, ctx: AppContext, owner_id: uu
     env = tool_settings.environment(ctx.settings, stored, available_sandbox(ctx.settings))
     secrets = tuple(v for group in stored.values() for k, v in group.items() if k == "password" and v)
     custom = {spec.name: spec for spec in await tool_settings.catalog(session) if spec.name not in BY_NAME}
+    # MCP tools from each server's cached list; their credentials never appear in a step.
+    for group in await mcp_servers.user_tools(session, ctx.secretbox, owner_id):
+        custom.update((spec.name, spec) for spec in group.specs)
+        secrets += mcp_servers.config(ctx.secretbox, group.server).secrets()
     return UserTooling(owner_id, timezone, env, secrets, custom)
 
 
@@ -106,6 +111,7 @@ def _tool_context(ctx: AppContext, user: UserTooling, run_id: uuid.UUID, emit: E
         user_id=user.owner_id, run_id=run_id, timezone=_zone(user.timezone), env=user.env,
         egress=egress_policy(ctx), memory=DatabaseMemory(ctx.db, user.owner_id), emit=emit,
         approve=_approve, ask=_ask, timeout_seconds=timeout, secrets=user.secrets,
+        mcp_timeout_seconds=ctx.settings.mcp_timeout_seconds,
         effects=DatabaseEffects(ctx.db, run_id),
     )  # fmt: skip
 

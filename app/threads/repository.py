@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Message, Thread
+from app.pagination import Keyset, newest_first
 
 
 async def list_threads(session: AsyncSession, owner_id: uuid.UUID, *, offset: int, limit: int) -> Sequence[Thread]:
@@ -19,6 +20,18 @@ async def list_threads(session: AsyncSession, owner_id: uuid.UUID, *, offset: in
         .offset(offset)
         .limit(limit)
     )
+    return (await session.scalars(query)).all()
+
+
+async def threads_after(
+    session: AsyncSession, owner_id: uuid.UUID, after: Keyset | None, limit: int, text: str | None
+) -> Sequence[Thread]:
+    """Most recently active first; with `text`, only threads whose title or a message holds it."""
+    query = select(Thread).where(Thread.owner_id == owner_id)
+    if text:
+        in_messages = exists().where(Message.thread_id == Thread.id, Message.content.icontains(text, autoescape=True))
+        query = query.where(or_(Thread.title.icontains(text, autoescape=True), in_messages))
+    query = newest_first(query, Thread.updated_at, Thread.id, after, limit)
     return (await session.scalars(query)).all()
 
 

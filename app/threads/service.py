@@ -14,6 +14,7 @@ from app.agent_configs import service as agent_configs
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Agent, FinishReason, Message, MessageRole, Run, Thread
+from app.pagination import Keyset, Page, page_of
 from app.runs import service as runs
 from app.settings import Settings
 from app.threads import repository
@@ -39,6 +40,15 @@ async def list_threads(session: AsyncSession, owner_id: uuid.UUID, page: int = 1
     page = max(page, 1)
     rows = await repository.list_threads(session, owner_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
     return ThreadPage(threads=rows[:PAGE_SIZE], page=page, has_more=len(rows) > PAGE_SIZE)
+
+
+async def threads_after(
+    session: AsyncSession, owner_id: uuid.UUID, cursor: str | None, limit: int, text: str | None = None
+) -> Page[Thread]:
+    """A page of threads for the API, newest activity first (keyset: stable while threads change)."""
+    after = Keyset.decode(cursor) if cursor else None
+    rows = await repository.threads_after(session, owner_id, after, limit, (text or "").strip() or None)
+    return page_of(rows, limit, lambda t: (t.updated_at, t.id))
 
 
 async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid.UUID) -> Thread:

@@ -9,11 +9,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiToken, User
+from app.pagination import Keyset, newest_first
 
 
 async def list_tokens(session: AsyncSession, user_id: uuid.UUID) -> Sequence[ApiToken]:
     query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
     return (await session.scalars(query)).all()
+
+
+async def tokens_after(
+    session: AsyncSession, user_id: uuid.UUID, after: Keyset | None, limit: int
+) -> Sequence[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user_id)
+    return (await session.scalars(newest_first(query, ApiToken.created_at, ApiToken.id, after, limit))).all()
 
 
 async def get_by_name(session: AsyncSession, user_id: uuid.UUID, name: str) -> ApiToken | None:

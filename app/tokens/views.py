@@ -17,12 +17,18 @@ from app.web.forms import read_form
 from app.web.htmx import redirect
 from app.web.templates import render
 
+SCOPE_LABELS = {"read": "Read only", "write": "Read and write", "admin": "Admin (users and system)"}
+EXPIRY_OPTIONS = [("" if days is None else str(days), "Never" if days is None else f"In {days} days")
+                  for days in service.EXPIRY_CHOICES]  # fmt: skip
+
 
 async def _page(request: Request, **extra: Any) -> Response:
     status_code = extra.pop("status_code", 200)
     async with app_context(request).db.transaction() as session:
         tokens = await service.list_tokens(session, current_user(request).id)
-    context = {"tokens": tokens, "form": {}, "errors": {}, "issued": None} | extra
+    scopes = service.scope_choices(current_user(request).is_admin)
+    context = {"tokens": tokens, "scope_options": [(s, SCOPE_LABELS[s]) for s in scopes],
+               "expiry_options": EXPIRY_OPTIONS, "form": {}, "errors": {}, "issued": None} | extra  # fmt: skip
     return render(request, "tokens/page.html", context, status_code=status_code)
 
 
@@ -37,13 +43,22 @@ async def create_token(request: Request) -> Response:
     user_id = current_user(request).id
     try:
         async with app_context(request).db.transaction() as session:
-            issued = await service.create_token(session, user_id, form.get("name", ""), form.get("scope", "write"))
+            issued = await service.create_token(
+                session, user_id, form.get("name", ""), form.get("scope", "write"), _expiry(form.get("expires_in_days"))
+            )
     except ValidationFailed as exc:
         return await _page(request, form=form, errors=exc.errors, status_code=400)
     # The secret is rendered in this one response and never again.
     response = await _page(request, issued=issued.secret)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _expiry(raw: str | None) -> int | None:
+    """The form's lifetime in days ("" = never); something else is refused by the service."""
+    if not raw:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 5 else -1
 
 
 @login_required

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.errors import ValidationFailed
+from app.mcp_servers import service as mcp_service
 from app.models import User
 from app.tool_settings import repository, service
 from app.tool_settings.sandboxes import available_sandbox
@@ -27,11 +28,12 @@ async def _page(request: Request, status_code: int = 200, **extra: Any) -> Respo
         env = service.environment(ctx.settings, stored, available_sandbox(ctx.settings))
         statuses = service.statuses(await service.catalog(session), env)
         custom = await repository.custom_tools(session) if user.is_admin else []
+        mcp_servers = await mcp_service.list_servers(session, user.id)
     context = {
         "statuses": statuses, "stored": service.masked(stored), "timezone": user.timezone,
         "timezones": service.timezone_names(),
         "system_search": bool(ctx.settings.searxng_url), "custom_tools": custom,
-        "form": {}, "errors": {},
+        "form": {}, "errors": {}, "mcp_servers": mcp_servers, "mcp_tools_of": mcp_service.cached_tools,
     } | extra  # fmt: skip
     return render(request, "tool_settings/page.html", context, status_code=status_code)
 

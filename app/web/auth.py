@@ -15,6 +15,7 @@ from app.web.errors import is_api_request, problem
 from app.web.htmx import is_htmx
 
 View = Callable[[Request], Awaitable[Response]]
+ADMIN_SCOPE = "admin"
 # Whether a connection's credentials still sign in the user they signed in at first.
 CredentialCheck = Callable[[HTTPConnection], Awaitable[bool]]
 
@@ -26,7 +27,7 @@ class CurrentUser(BaseUser):
     is_admin: bool
     timezone: str
     session_id: str | None = None
-    # None for a browser session; "read" or "write" for an API token.
+    # None for a browser session; "read", "write" or "admin" for an API token.
     token_scope: str | None = None
 
     @property
@@ -64,7 +65,7 @@ def login_required(view: View) -> View:
         if not request.user.is_authenticated:
             return _unauthenticated(request)
         if is_api_request(request) and not _scope_allows(request):
-            return problem(403, "This API token is read-only.", request=request)
+            return problem(403, "This API token is read-only: this needs a write token.", request=request)
         return await view(request)
 
     return guarded
@@ -75,8 +76,11 @@ def admin_required(view: View) -> View:
     async def guarded(request: Request) -> Response:
         if not request.user.is_authenticated:
             return _unauthenticated(request)
-        if not current_user(request).is_admin:
+        user = current_user(request)
+        if not user.is_admin:
             return problem(403, "Only administrators can do this.", request=request)
+        if user.token_scope not in (None, ADMIN_SCOPE):
+            return problem(403, "This needs an API token with the admin scope.", request=request)
         return await view(request)
 
     return guarded

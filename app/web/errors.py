@@ -9,6 +9,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 
 from app import request_ids
 from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, RateLimited, ValidationFailed
@@ -92,7 +93,19 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         response = problem(exc.status_code, exc.detail, request=request)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the path answers: Starlette's 405 names only the first route that
+    matched it, and each method of a path is a route of its own here."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

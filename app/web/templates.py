@@ -20,6 +20,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 VENDOR = {
     "htmx": "vendor/htmx-2.0.11.min.js",
     "htmx_sse": "vendor/htmx-ext-sse-2.2.4.min.js",
+    "swagger_ui": "vendor/swagger-ui-bundle-5.35.0.js",
+    "swagger_ui_css": "vendor/swagger-ui-5.35.0.css",
 }
 
 

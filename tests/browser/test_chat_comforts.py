@@ -214,6 +214,7 @@ def test_the_composer_picks_a_model_for_the_next_message(nova_app: LiveNova, pag
     page.locator("#composer-content").fill("Use the large one")
     page.locator("#composer-content").press("Enter")
     expect(page.locator(".message-assistant").last).to_contain_text("Large says hi.", timeout=15000)
+    expect(page.locator(".composer-send")).to_be_visible(timeout=15000)  # the reply has ended: Enter sends again
     expect(page.locator("#composer-model")).to_have_value("")  # the next message: the agent's own again
     page.locator("#composer-content").fill("And now?")
     page.locator("#composer-content").press("Enter")

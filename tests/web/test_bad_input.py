@@ -57,7 +57,8 @@ async def test_resume_points_and_pages_are_parsed_strictly(nova: Nova, llm: Scri
                 await client.get(f"/api/v1/runs/{run.id}/events", headers=bearer | {"last-event-id": raw.encode()}),
                 await client.get(f"/api/v1/runs/{run.id}/events", params={"after": raw}, headers=bearer),
                 await client.get(f"/threads/{thread.id}/runs/{run.id}/stream", params={"after": raw}),
-                await client.get("/api/v1/threads", params={"page": raw}, headers=bearer),
+                await client.get("/api/v1/threads", params={"limit": raw}, headers=bearer),
+                await client.get("/api/v1/runs", params={"limit": raw}, headers=bearer),
                 await client.get("/threads", params={"page": raw}),
             ]
             for response in answers:

@@ -73,6 +73,7 @@ class ToolContext:
     approve: Approve
     ask: Ask
     timeout_seconds: float = 60.0
+    mcp_timeout_seconds: float = 30.0
     # Values that must never appear in events or traces (passwords, keys).
     secrets: tuple[str, ...] = field(default_factory=tuple)
     effects: EffectLedger | None = None

@@ -45,6 +45,9 @@ def summarize(tool: str, args: dict[str, Any]) -> str:
         return phrases[tool]
     if tool.startswith("calendar_"):
         return "Calendar: " + tool.removeprefix("calendar_").replace("_", " ")
+    if tool.startswith("mcp__"):  # an MCP server's tool: mcp__<server>__<tool>
+        server, _, name = tool.removeprefix("mcp__").partition("__")
+        return f"Using {name or tool} ({server})"
     if tool.startswith("ask_agent_"):
         return f"Asking the agent {tool.removeprefix('ask_agent_')}: “{short}”"
     return f"Using {tool}"
