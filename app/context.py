@@ -18,6 +18,7 @@ from app.security.ratelimit import LoginLimiter, make_login_limiter
 from app.security.run_limits import RunStartLimiter, make_run_start_limiter
 from app.security.secretbox import SecretBox
 from app.settings import Settings
+from app.storage import ObjectStorage, make_storage
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -35,6 +36,7 @@ class AppContext:
     run_limiter: RunStartLimiter
     api_limiter: ApiLimiter
     events: EventLog
+    storage: ObjectStorage  # files: local disk, or S3 when S3_BUCKET is set
     jobs: JobQueue = field(init=False)
     _resources: AsyncExitStack = field(default_factory=AsyncExitStack)
     _checkpointer: BaseCheckpointSaver[Any] | None = None
@@ -54,6 +56,7 @@ class AppContext:
         await self.jobs.close()
         await self._resources.aclose()
         await self.events.close()
+        await self.storage.close()
         await self.login_limiter.close()
         await self.run_limiter.close()
         await self.api_limiter.close()
@@ -72,6 +75,7 @@ def open_context(settings: Settings, run_executor: RunExecutor | None = None) ->
         run_limiter=make_run_start_limiter(settings),
         api_limiter=make_api_limiter(settings),
         events=make_event_log(settings),
+        storage=make_storage(settings),
     )
     if settings.redis_url:
         ctx.jobs = ArqJobQueue(settings.redis_url)

@@ -21,6 +21,10 @@ class ThreadBusy(Conflict):
         self.run_id = run_id
 
 
+class TooLarge(Exception):
+    """The upload is larger than a limit allows (a file's size, or the user's quota)."""
+
+
 class RateLimited(Exception):
     """Too many runs started: the message says when the next may start; `headers` say it to clients."""
 

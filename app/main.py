@@ -19,6 +19,7 @@ from app import request_ids
 from app.accounts.authentication import NovaAuthBackend
 from app.agent_configs import service as agent_configs
 from app.context import AppContext, open_context
+from app.files import tasks as file_tasks
 from app.routes import routes
 from app.runs import lifecycle
 from app.settings import Settings, load_settings
@@ -39,17 +40,28 @@ async def _run_in_process(ctx: AppContext, run_id: uuid.UUID) -> None:
     await embedded_executor(ctx, run_id)
 
 
+# The routes that take a file (files:upload, api:upload_file): their bodies may be larger.
+UPLOAD_PATHS = ("/files", "/api/v1/files")
+
+
 def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
     return problem(401, str(exc))
 
 
 async def _expire_paused_forever(ctx: AppContext) -> None:
-    """The embedded mode's stand-in for the worker's cron job."""
+    """The embedded mode's stand-in for the worker's cron jobs (paused runs each minute, files each hour)."""
+    minutes = 0
     while True:
         try:
             await lifecycle.expire_paused(ctx)
         except Exception:
             logging.getLogger(__name__).exception("expiring paused runs failed")
+        if minutes % 60 == 0:
+            try:
+                await file_tasks.expire_files(ctx)
+            except Exception:
+                logging.getLogger(__name__).exception("expiring files failed")
+        minutes += 1
         await asyncio.sleep(60)
 
 
@@ -79,7 +91,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
         Middleware(SecurityHeadersMiddleware),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            upload_paths=UPLOAD_PATHS,
+            upload_max_bytes=settings.upload_max_bytes,
+        ),
         Middleware(PublicURLMiddleware, public_url=settings.public_url),
         # Before authentication: a token refused while its window is full costs no query.
         Middleware(ApiLimitGate),

@@ -14,6 +14,7 @@ from app.agent_configs.views import routes as agent_routes
 from app.api.admin import routes as api_admin_routes
 from app.api.agents import routes as api_agent_routes
 from app.api.docs import routes as api_doc_routes
+from app.api.files import routes as api_file_routes
 from app.api.me import routes as api_me_routes
 from app.api.memories import routes as api_memory_routes
 from app.api.providers import routes as api_provider_routes
@@ -21,6 +22,7 @@ from app.api.runs import routes as api_run_routes
 from app.api.threads import routes as api_thread_routes
 from app.api.tokens import routes as api_token_routes
 from app.api.tool_settings import routes as api_tool_settings_routes
+from app.files.views import routes as file_routes
 from app.health.views import routes as health_routes
 from app.mcp_servers.views import routes as mcp_server_routes
 from app.memory.views import routes as memory_routes
@@ -39,6 +41,7 @@ routes: list[BaseRoute] = [
     *single_sign_on_routes,
     *thread_routes,
     *run_routes,
+    *file_routes,
     *provider_routes,
     *agent_routes,
     *token_routes,
@@ -51,6 +54,7 @@ routes: list[BaseRoute] = [
     *api_thread_routes,
     *api_run_routes,
     *api_memory_routes,
+    *api_file_routes,
     *api_provider_routes,
     *api_tool_settings_routes,
     *api_token_routes,

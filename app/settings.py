@@ -114,6 +114,21 @@ class Settings(BaseSettings):
     pause_hours: float = Field(24, gt=0, validation_alias="NOVA_PAUSE_HOURS")
     subagent_max_depth: int = Field(3, ge=1, le=10, validation_alias="NOVA_SUBAGENT_MAX_DEPTH")
 
+    # Files: uploads, their storage (local disk under NOVA_DATA_DIR, or S3 when S3_BUCKET is set).
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, validation_alias="NOVA_UPLOAD_MAX_BYTES")
+    user_quota_bytes: int = Field(1024 * 1024 * 1024, ge=1024, validation_alias="NOVA_USER_QUOTA_BYTES")
+    # 0: files are kept until deleted; else a sweeper deletes files older than this many days.
+    file_expiry_days: int = Field(0, ge=0, validation_alias="NOVA_FILE_EXPIRY_DAYS")
+    # Characters of one message's attached text (extracted from PDF and DOCX too) sent to the model.
+    file_context_chars: int = Field(40_000, ge=1000, validation_alias="NOVA_FILE_CONTEXT_CHARS")
+    s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
+    s3_bucket: str | None = Field(None, validation_alias="S3_BUCKET")
+    s3_access_key: SecretStr | None = Field(None, validation_alias="S3_ACCESS_KEY")
+    s3_secret_key: SecretStr | None = Field(None, validation_alias="S3_SECRET_KEY")
+    s3_region: str = Field("us-east-1", min_length=1, validation_alias="S3_REGION")
+    # Bucket in the path (MinIO, SeaweedFS) rather than in the host name (AWS's default).
+    s3_path_style: bool = Field(True, validation_alias="S3_PATH_STYLE")
+
     # System LLM providers seeded from the environment (names kept from the seed project).
     ollama_server_url: str | None = Field(None, validation_alias="OLLAMA_SERVER_URL")
     ollama_model_name: str | None = Field(None, validation_alias="OLLAMA_MODEL_NAME")
@@ -147,6 +162,11 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("use redis://host:port/db")
         return value or None
+
+    @field_validator("s3_endpoint_url", "s3_bucket")
+    @classmethod
+    def _blank_s3_is_unset(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("configured_public_url")
     @classmethod

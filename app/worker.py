@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.context import AppContext, open_context
+from app.files.tasks import expire_files_job
 from app.queue import QUEUE_NAME, RUN_JOB
 from app.runs.tasks import execute, expire_paused_runs, run_job
 from app.settings import Settings
@@ -78,7 +79,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 minute=set(range(60)),
                 run_at_startup=True,
                 timeout=job_timeout,
-            )
+            ),
+            cron(
+                cast(WorkerCoroutine, expire_files_job),
+                name="files.expire",
+                minute={17},
+                run_at_startup=True,
+                timeout=job_timeout,
+            ),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

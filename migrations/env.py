@@ -14,6 +14,12 @@ target_metadata = Base.metadata
 
 
 def _configure(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table (copy, drop, rename). With foreign keys on, dropping the
+        # old `threads` or `runs` would fire ON DELETE on every row that points at it: all
+        # messages gone. Off for the migration (it must be set outside a transaction; the
+        # connection has not begun one yet), as SQLite's own ALTER TABLE guide says.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

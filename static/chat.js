@@ -46,6 +46,16 @@
     if (jump) jump.hidden = true;
   }
 
+  // A search result opens its thread at the message it found (#messages' data-found).
+  function toFound(list) {
+    const found = list.dataset.found ? document.getElementById(list.dataset.found) : null;
+    if (!found) return false;
+    found.classList.add("is-found");
+    found.scrollIntoView({ block: "center" });
+    knownHeight = scroller().scrollHeight;
+    return true;
+  }
+
   function onScroll() {
     const element = scroller();
     const jump = jumpButton();
@@ -235,7 +245,7 @@
     observer.observe(list, { childList: true, subtree: true, characterData: true });
     list.addEventListener("scroll", onScroll, { passive: true });
     decorate(list);
-    toLatest(); // a thread opens at its newest message
+    if (!toFound(list)) toLatest(); // a thread opens at its newest message
     knownClientHeight = list.clientHeight;
     resizeObserver.observe(list);
     syncComposer();

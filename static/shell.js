@@ -3,7 +3,8 @@
 //   page's Threads button opens the thread list as a drawer. app.css draws both from their
 //   buttons' aria-expanded, so that attribute is the only state. Esc, the Close button, a
 //   click outside or picking a thread closes them;
-// - keyboard shortcuts, and the "?" dialog that lists them (templates/_shortcuts.html).
+// - keyboard shortcuts (Ctrl/Cmd+K: the sidebar's search), and the "?" dialog that lists them
+//   (templates/_shortcuts.html).
 // Boosted navigation replaces the body, buttons and all: every page starts with both closed.
 (function () {
   "use strict";
@@ -65,10 +66,14 @@
     } else if (isOpen(drawerToggle())) {
       // The backdrop is the layout's ::before: a click on it lands on the layout itself.
       if (target.closest(".drawer-close") || target.matches(".thread-layout")) setDrawer(false, true);
-      else if (target.closest(".thread-link")) setDrawer(false, false); // the page changes
+      else if (target.closest(".thread-link, .search-hit")) setDrawer(false, false); // the page changes
     }
 
     if (target.closest(".help-button")) openHelp();
+    // A thread's "More actions" menu (a <details>) closes on a click anywhere else.
+    for (const menu of document.querySelectorAll("details.thread-more[open]")) {
+      if (!menu.contains(target)) menu.open = false;
+    }
   }
 
   // ---------- Keyboard shortcuts (listed in templates/_shortcuts.html) ----------
@@ -88,8 +93,19 @@
     return field !== null;
   }
 
+  // The sidebar's search box, in the drawer on narrow screens (opened for it).
+  function focusSearch() {
+    const field = document.getElementById("thread-search");
+    if (!field) return false;
+    if (drawerToggle() && NARROW.matches && !isOpen(drawerToggle())) setDrawer(true);
+    field.focus();
+    field.select();
+    return true;
+  }
+
   function onEscape(event) {
     if (document.querySelector("dialog[open]")) return; // the dialog closes itself
+    if (event.target instanceof Element && event.target.id === "thread-search" && event.target.value) return; // it clears
     if (isOpen(drawerToggle())) {
       setDrawer(false, true);
     } else if (isOpen(menuToggle())) {
@@ -116,6 +132,10 @@
       if (!form) return;
       event.preventDefault();
       form.requestSubmit();
+    } else if (modified && !event.shiftKey && !event.altKey && event.key.toLowerCase() === "k") {
+      // Search threads, as in Slack and GitHub (the browser's own Ctrl+K gives way on this page).
+      if (!focusSearch()) return;
+      event.preventDefault();
     } else if (!modified && !event.altKey && !inTextField(event.target)) {
       // Single keys only outside text fields, where they would be typed.
       if (event.key === "?") openHelp();

@@ -34,6 +34,7 @@ PLUMBING = (
     "app.models",
     "app.egress",
     "app.sandbox",
+    "app.storage",  # files' bytes: local disk or S3-compatible object storage
     "app.context",
     "app.request_ids",
     "app.pagination",
@@ -47,6 +48,7 @@ FEATURES = frozenset(
         "agent_configs",
         "api",
         "calendar",
+        "files",
         "health",
         "idempotency",
         "mcp_servers",

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from app.accounts import service as accounts
 from app.db import Base
+from app.files import service as files
 from app.memory import service as memories
 from app.models import CustomTool, McpServer, Message, Role
 from app.tokens import service as tokens
@@ -104,6 +105,8 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
         ids["invite_id"] = (await accounts.create_invite(session, owner.id)).id
         ids["message_id"] = (await session.scalars(select(Message.id).where(Message.run_id == run.id))).one()
+        ids["file_id"] = (await files.write_text(session, nova.ctx.storage, nova.ctx.settings, owner.id, thread.id,
+                                                 "walk.txt", "The owner's notes.")).id  # fmt: skip
 
     walk = endpoints(nova)
     assert len(walk) > 25

@@ -13,9 +13,21 @@ from app.agents.provider_config import ProviderConfig
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a user message carried, as the model gets it: an image, or text (maybe cut)."""
+
+    name: str
+    content_type: str
+    text: str | None = None
+    data_url: str | None = None  # data:image/...;base64,...
+    note: str | None = None  # what the model should know: the text was cut, or could not be read
+
+
+@dataclass(frozen=True)
 class Turn:
     role: str  # "user" or "assistant"
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,9 @@ class PostMessage(RequestModel):
     content: str = Field(min_length=1, max_length=100_000)
     agent: str | None = Field(None, max_length=100, description="An agent's slug or id; else the thread's agent.")
     model: str | None = Field(None, max_length=200, description="Another model of the agent's provider.")
+    files: list[uuid.UUID] | None = Field(
+        None, max_length=10, description="Ids of your uploaded files (POST /api/v1/files) to send with the message."
+    )
 
 
 class Posted(BaseModel):
@@ -131,7 +134,7 @@ async def post_message(request: Request) -> Response:
             return JSONResponse(record.response, record.status_code)
         try:
             posted = await threads.post_message(session, ctx.settings, user_id, thread_id, body.content, body.agent,
-                                                model=body.model)  # fmt: skip
+                                                model=body.model, file_ids=body.files or ())  # fmt: skip
         except ThreadBusy as exc:
             raise Conflict(service.api_busy_message(exc.run_id)) from None
         await control.admit_start(ctx, user_id)

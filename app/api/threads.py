@@ -1,4 +1,4 @@
-"""/api/v1 threads and their messages: list and search, create, read, rename, delete."""
+"""/api/v1 threads and their messages: list and search, create, read, rename, pin, archive, delete."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.routing import Route
 from app.agent_configs import service as agent_configs
 from app.api.common import SearchQuery, id_text, idempotent_create
 from app.errors import NotFound, ValidationFailed
+from app.files import service as files
 from app.models import Message, Thread
 from app.threads import service as threads
 from app.web.auth import current_user, login_required
@@ -30,11 +31,14 @@ class ThreadOut(BaseModel):
     agent_id: str | None
     created_at: datetime
     updated_at: datetime
+    pinned: bool = Field(False, description="Listed first in the sidebar.")
+    archived: bool = Field(False, description="Left out of the sidebar (still listed and searched here).")
 
     @classmethod
     def of(cls, thread: Thread) -> ThreadOut:
         return cls(id=str(thread.id), title=thread.title, agent_id=id_text(thread.agent_id),
-                   created_at=thread.created_at, updated_at=thread.updated_at)  # fmt: skip
+                   created_at=thread.created_at, updated_at=thread.updated_at,
+                   pinned=thread.pinned, archived=thread.archived)  # fmt: skip
 
 
 class ThreadList(BaseModel):
@@ -49,7 +53,9 @@ class ThreadCreate(RequestModel):
 
 
 class ThreadUpdate(RequestModel):
-    title: str = Field(min_length=1, max_length=200, description="Never replaced by a generated title.")
+    title: str | None = Field(None, min_length=1, max_length=200, description="Never replaced by a generated title.")
+    pinned: bool | None = Field(None, description="Pin or unpin the thread.")
+    archived: bool | None = Field(None, description="Archive (which also unpins) or restore the thread.")
 
 
 class MessageOut(BaseModel):
@@ -82,7 +88,10 @@ class MessagesQuery(QueryModel):
 
 @login_required
 @operation(summary="List or search your threads", tag=TAG, scope="read", query=SearchQuery,
-           responses={200: ThreadList})  # fmt: skip
+           responses={200: ThreadList},
+           description="Newest activity first, archived threads too. With `q`, the threads whose title or a "
+           "message has every word of it (each may begin a longer word), as the sidebar's search finds them; "
+           "a `q` without letters or digits is looked for as plain text.")  # fmt: skip
 async def list_threads(request: Request) -> Response:
     query = parse_query(request, SearchQuery)
     async with app_context(request).db.transaction() as session:
@@ -117,12 +126,18 @@ async def get_thread(request: Request) -> Response:
 
 
 @login_required
-@operation(summary="Rename a thread", tag=TAG, scope="write", body=ThreadUpdate, responses={200: ThreadOut})
+@operation(summary="Rename, pin or archive a thread", tag=TAG, scope="write", body=ThreadUpdate,
+           responses={200: ThreadOut})  # fmt: skip
 async def update_thread(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
         body = await parse_body(request, ThreadUpdate)  # after the lookup: another's id is a 404, never a 422
-        await threads.rename_thread(session, thread, body.title)
+        if body.title is not None:
+            await threads.rename_thread(session, thread, body.title)
+        if body.pinned is not None:
+            threads.set_pinned(thread, body.pinned)
+        if body.archived is not None:
+            threads.set_archived(thread, body.archived)
         await session.flush()
         answer = ThreadOut.of(thread)
     return respond(answer)
@@ -134,7 +149,8 @@ async def update_thread(request: Request) -> Response:
 async def delete_thread(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await threads.get_thread(session, current_user(request).id, request.path_params["thread_id"])
-        await threads.delete_thread(session, thread)
+        keys = await threads.delete_thread(session, thread)
+    await files.remove_objects(app_context(request).storage, keys)
     return Response(status_code=204)
 
 

@@ -1,6 +1,7 @@
 """All tables; importing this package registers every model on Base.metadata."""
 
 from app.models.agent import Agent
+from app.models.file import StoredFile
 from app.models.idempotency import IdempotencyKey
 from app.models.mcp_server import McpServer
 from app.models.memory import Memory
@@ -32,6 +33,7 @@ __all__ = [
     "Role",
     "Run",
     "RunStatus",
+    "StoredFile",
     "Thread",
     "TokenScope",
     "ToolEffect",

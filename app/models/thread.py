@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
@@ -29,7 +29,14 @@ class FinishReason(enum.StrEnum):
 
 class Thread(IdMixin, CreatedMixin, Base):
     __tablename__ = "threads"
-    __table_args__ = (Index("ix_threads_owner_updated", "owner_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_threads_owner_updated", "owner_id", "updated_at"),
+        # Thread search on PostgreSQL (titles here, contents on messages); SQLite keeps an FTS5
+        # table, thread_search_fts, in step by triggers (migration 0015).
+        Index("ix_threads_fts", text("to_tsvector('simple', title)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
@@ -38,11 +45,19 @@ class Thread(IdMixin, CreatedMixin, Base):
     # The agent last picked in this thread, preselected in the composer.
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Pinned threads head the sidebar; archived ones leave it (the Archived page lists them).
+    pinned: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)
 
 
 class Message(IdMixin, CreatedMixin, Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_created", "thread_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_thread_created", "thread_id", "created_at"),
+        Index("ix_messages_fts", text("to_tsvector('simple', content)"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+    )
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     role: Mapped[MessageRole] = mapped_column(

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agents.spec import AgentSpec, Turn
 from app.context import AppContext
-from app.models import Agent, User
-from app.runs import repository
+from app.models import Agent, MessageRole, User
+from app.runs import attachments, repository
 from app.runs.service import Claim
 from app.runs.tool_assembly import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
 
@@ -53,9 +53,10 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
     except AgentUnavailable as exc:
         raise RunAbandoned(str(exc)) from exc
     node = _with_options(node, run.options or {})
-    user = await load_user_tooling(session, ctx, run.owner_id, owner.timezone)
+    user = replace(await load_user_tooling(session, ctx, run.owner_id, owner.timezone), thread_id=run.thread_id)
     history = await repository.conversation(session, run.thread_id)
-    turns = [Turn(m.role.value, m.content) for m in history if m.run_id != run.id]
+    carried = await attachments.for_messages(session, ctx, [m.id for m in history if m.role is MessageRole.USER])
+    turns = [Turn(m.role.value, m.content, carried.get(m.id, ())) for m in history if m.run_id != run.id]
     pending = claim.pending
     return RunPlan(
         run_id=run.id, attempt=claim.attempt, restarted=claim.restarted, agent=node, user=user, turns=turns,

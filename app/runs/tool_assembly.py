@@ -20,6 +20,7 @@ from app.agents.tools.context import Emit, ToolContext, ToolEnvironment
 from app.agents.tools.instrument import instrument, step_id
 from app.context import AppContext
 from app.egress import EgressPolicy
+from app.files.store import ThreadFiles
 from app.mcp_servers import service as mcp_servers
 from app.memory.store import DatabaseMemory
 from app.models import Agent
@@ -50,6 +51,8 @@ class UserTooling:
     secrets: tuple[str, ...] = field(default_factory=tuple)
     # Tools admins registered by dotted path, by their model-facing name.
     custom: dict[str, ToolSpec] = field(default_factory=dict)
+    # The run's thread: the file tools see its files only.
+    thread_id: uuid.UUID | None = None
 
 
 class AgentUnavailable(Exception):
@@ -113,6 +116,7 @@ def _tool_context(ctx: AppContext, user: UserTooling, run_id: uuid.UUID, emit: E
         approve=_approve, ask=_ask, timeout_seconds=timeout, secrets=user.secrets,
         mcp_timeout_seconds=ctx.settings.mcp_timeout_seconds,
         effects=DatabaseEffects(ctx.db, run_id),
+        files=ThreadFiles(ctx.db, ctx.storage, ctx.settings, user.owner_id, user.thread_id) if user.thread_id else None,
     )  # fmt: skip
 
 
@@ -140,6 +144,7 @@ def build_tools(ctx: AppContext, node: AgentNode, user: UserTooling, run_id: uui
 READ_ONLY_TOOLS = frozenset({
     "datetime_now", "web_search", "web_fetch", "python_exec", "memory_search", "memory_list", "ask_user",
     "calendar_list_calendars", "calendar_list_events", "calendar_search_events", "calendar_show_event",
+    "file_list", "file_read",
 })  # fmt: skip
 
 

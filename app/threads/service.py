@@ -5,23 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agent_configs import service as agent_configs
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.files import service as files
 from app.models import Agent, FinishReason, Message, MessageRole, Run, Thread
 from app.pagination import Keyset, Page, page_of
 from app.runs import service as runs
 from app.settings import Settings
 from app.threads import repository
+from app.threads.search import search_words
 
 PAGE_SIZE = 30
 # A thread opens at its newest messages; older ones load as the reader scrolls up.
 MESSAGES_PER_PAGE = 50
+# A search result opens its thread down to the message found, if it is among the newest so many.
+MAX_REACH = 500
 NEW_THREAD_TITLE = "New thread"
 MAX_TITLE = 200
 MAX_MESSAGE_CHARS = 100_000
@@ -29,17 +34,81 @@ MAX_MODEL_CHARS = 200  # the runs.model column
 RETRY_REFUSED = "Only the last reply of a thread can be tried again, and only if it failed."
 
 
+MAX_PINNED = 100
+
+
+@dataclass(frozen=True)
+class ThreadGroup:
+    label: str
+    threads: list[Thread]
+
+
 @dataclass(frozen=True)
 class ThreadPage:
     threads: Sequence[Thread]
     page: int
     has_more: bool
+    # The sidebar's groups: "Pinned" first (on the first page), then by day of last activity.
+    groups: Sequence[ThreadGroup] = ()
 
 
-async def list_threads(session: AsyncSession, owner_id: uuid.UUID, page: int = 1) -> ThreadPage:
+async def list_threads(
+    session: AsyncSession, owner_id: uuid.UUID, page: int = 1, timezone: str = "UTC", now: datetime | None = None
+) -> ThreadPage:
+    """A page of the sidebar: threads neither pinned nor archived, newest activity first, in
+    groups by day in the user's timezone; the pinned ones head the first page."""
     page = max(page, 1)
     rows = await repository.list_threads(session, owner_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+    shown = rows[:PAGE_SIZE]
+    pinned: Sequence[Thread] = []
+    if page == 1:
+        pinned = await repository.list_threads(session, owner_id, offset=0, limit=MAX_PINNED, pinned=True)
+    groups = ([ThreadGroup("Pinned", list(pinned))] if pinned else []) + by_day(shown, timezone, now or utcnow())
+    return ThreadPage(threads=[*pinned, *shown], page=page, has_more=len(rows) > PAGE_SIZE, groups=groups)
+
+
+def by_day(threads: Sequence[Thread], timezone: str, now: datetime) -> list[ThreadGroup]:
+    """Today, Yesterday, Previous 7 days and Older, by last activity in `timezone` (groups
+    with no thread left out); `threads` come newest first and keep their order."""
+    zone = _zone(timezone)
+    today = now.astimezone(zone).date()
+    groups: dict[str, list[Thread]] = {}
+    for thread in threads:
+        age = (today - thread.updated_at.astimezone(zone).date()).days
+        label = "Today" if age <= 0 else "Yesterday" if age == 1 else "Previous 7 days" if age <= 7 else "Older"
+        groups.setdefault(label, []).append(thread)
+    return [ThreadGroup(label, found) for label, found in groups.items()]
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(_zone(timezone)).date()
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def archived_threads(session: AsyncSession, owner_id: uuid.UUID, page: int = 1) -> ThreadPage:
+    page = max(page, 1)
+    offset = (page - 1) * PAGE_SIZE
+    rows = await repository.list_threads(session, owner_id, offset=offset, limit=PAGE_SIZE + 1, archived=True)
     return ThreadPage(threads=rows[:PAGE_SIZE], page=page, has_more=len(rows) > PAGE_SIZE)
+
+
+def set_pinned(thread: Thread, pinned: bool) -> Thread:
+    thread.pinned = pinned
+    return thread
+
+
+def set_archived(thread: Thread, archived: bool) -> Thread:
+    """An archived thread leaves the sidebar (and its pinned group) until it is restored."""
+    thread.archived = archived
+    if archived:
+        thread.pinned = False
+    return thread
 
 
 async def threads_after(
@@ -47,7 +116,8 @@ async def threads_after(
 ) -> Page[Thread]:
     """A page of threads for the API, newest activity first (keyset: stable while threads change)."""
     after = Keyset.decode(cursor) if cursor else None
-    rows = await repository.threads_after(session, owner_id, after, limit, (text or "").strip() or None)
+    text = (text or "").strip() or None
+    rows = await repository.threads_after(session, owner_id, after, limit, text, search_words(text or ""))
     return page_of(rows, limit, lambda t: (t.updated_at, t.id))
 
 
@@ -76,8 +146,11 @@ async def rename_thread(session: AsyncSession, thread: Thread, title: str) -> Th
     return thread
 
 
-async def delete_thread(session: AsyncSession, thread: Thread) -> None:
+async def delete_thread(session: AsyncSession, thread: Thread) -> list[str]:
+    """Delete the thread and its files' rows; their object keys, for the edge to remove after commit."""
+    keys = await files.delete_for_thread(session, thread.id)
     await session.delete(thread)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -103,6 +176,18 @@ async def message_page(
     return MessagePage(shown, shown[0].id)
 
 
+async def message_page_reaching(session: AsyncSession, thread: Thread, message_id: uuid.UUID) -> MessagePage:
+    """The newest messages, reaching back to `message_id` (a search result) if it is among the
+    newest MAX_REACH; else just the newest page."""
+    message = await repository.get_message(session, thread.id, message_id)
+    if message is None:
+        return await message_page(session, thread)
+    newer = await repository.count_newer(session, message, MAX_REACH)
+    if newer >= MAX_REACH:
+        return await message_page(session, thread)
+    return await message_page(session, thread, size=max(MESSAGES_PER_PAGE, newer + 1))
+
+
 @dataclass(frozen=True)
 class Posted:
     message: Message
@@ -119,8 +204,10 @@ async def post_message(
     extra_instructions: str | None = None,
     model: str | None = None,
     options: dict[str, Any] | None = None,
+    file_ids: Sequence[uuid.UUID] = (),
 ) -> Posted:
-    """Store the user's message and the run that will answer it; the edge commits, then enqueues."""
+    """Store the user's message (with the files it carries) and the run that will answer it;
+    the edge commits, then enqueues."""
     thread = await get_thread(session, owner_id, thread_id)
     content = _clean_content(content)
     agent = await agent_for_reply(session, settings, owner_id, thread, agent_ref)
@@ -131,6 +218,7 @@ async def post_message(
         thread.title = _clean_title(content.splitlines()[0]) or NEW_THREAD_TITLE
     thread.updated_at = utcnow()
     await session.flush()
+    await files.attach(session, owner_id, thread.id, message.id, file_ids)
     run = await runs.start_run(session, owner_id, thread.id, agent.id, extra_instructions, _clean_model(model), options)
     return Posted(message, run)
 

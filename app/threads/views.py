@@ -12,18 +12,21 @@ from starlette.routing import Route
 
 from app.agent_configs import service as agent_configs
 from app.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from app.files import service as files
 from app.models import Thread
 from app.providers import service as providers
 from app.runs import control, stats, titles
 from app.runs import service as runs
 from app.runs.display import live_template, run_view
-from app.threads import service
+from app.threads import search, service
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
-from app.web.forms import read_form
+from app.web.forms import read_form, read_form_lists
 from app.web.htmx import is_htmx, redirect
-from app.web.params import page_number, query_id
+from app.web.params import page_number, query_id, query_text
 from app.web.templates import render
+
+MAX_SEARCH_CHARS = 200
 
 
 def _thread_id(request: Request) -> uuid.UUID:
@@ -47,16 +50,20 @@ async def _thread_context(
     active = await runs.active_run(session, thread.id) if thread else None
     page = await service.message_page(session, thread) if thread and with_messages else service.MessagePage([], None)
     return {
-        "sidebar": await service.list_threads(session, user_id, _page(request)),
+        "sidebar": await service.list_threads(session, user_id, _page(request), current_user(request).timezone),
         "thread": thread,
         **await _messages_context(session, page),
         "run_view": await run_view(request, ctx, active) if active else None,
         "agents": agents,
         "agents_by_id": {agent.id: agent for agent in agents},
         "model_providers": await providers.list_usable(session, user_id),
+        "thread_files": await files.for_thread(session, thread.id) if thread else [],
+        "upload_max_bytes": ctx.settings.upload_max_bytes,
         "selected_agent_id": selected,
         "form": {},
         "errors": {},
+        "search": None,  # the sidebar's search, when its results are the page (no JavaScript)
+        "found_id": None,  # the message a search result opened the thread at
     }
 
 
@@ -66,6 +73,7 @@ async def _messages_context(session: AsyncSession, page: service.MessagePage) ->
         "messages": page.messages,
         "older_than": page.older_than,
         "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
+        "message_files": await files.for_messages(session, [m.id for m in page.messages]),
     }
 
 
@@ -89,9 +97,16 @@ async def create_thread(request: Request) -> Response:
 
 @login_required
 async def show_thread(request: Request) -> Response:
+    """The thread at its newest messages, or, for a search result (`?m=<message id>`), reaching
+    back to the message found, which chat.js scrolls to."""
+    found = query_id(request, "m")
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
-        context = await _thread_context(session, request, thread)
+        context = await _thread_context(session, request, thread, with_messages=found is None)
+        if found is not None:
+            page = await service.message_page_reaching(session, thread, found)
+            context.update(await _messages_context(session, page))
+            context["found_id"] = found if any(m.id == found for m in context["messages"]) else None
     return render(request, "threads/page.html", context)
 
 
@@ -145,16 +160,18 @@ async def confirm_delete(request: Request) -> Response:
 async def delete_thread(request: Request) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
-        await service.delete_thread(session, thread)
+        keys = await service.delete_thread(session, thread)
+    await files.remove_objects(app_context(request).storage, keys)
     return redirect(request, str(request.url_for("threads:list")))
 
 
 @login_required
 async def post_message(request: Request) -> Response:
     """Store the message and start the reply; the composer explains any refusal."""
-    form = await read_form(request)
+    form, lists = await read_form_lists(request)
     ctx, user_id, thread_id = app_context(request), current_user(request).id, _thread_id(request)
     try:
+        file_ids = files.parse_ids(lists.get("files", []))
         async with ctx.db.transaction() as session:
             posted = await service.post_message(
                 session,
@@ -164,6 +181,7 @@ async def post_message(request: Request) -> Response:
                 form.get("content", ""),
                 form.get("agent_id") or None,
                 model=form.get("model"),
+                file_ids=file_ids,
             )
             await control.admit_start(ctx, user_id)  # counted only for a run that starts
         await control.start(ctx, posted.run)
@@ -181,6 +199,8 @@ async def post_message(request: Request) -> Response:
         thread = await service.get_thread(session, user_id, thread_id)
         context = await _thread_context(session, request, thread, with_messages=False)
     context["posted"] = posted.message
+    carried = [file for file in context["thread_files"] if file.message_id == posted.message.id]
+    context["message_files"] = {posted.message.id: carried}
     return render(request, "threads/_posted.html", context)
 
 
@@ -215,8 +235,77 @@ async def generated_title(request: Request) -> Response:
         return HTMLResponse("")
     async with ctx.db.transaction() as session:
         thread = await service.get_thread(session, user_id, run.thread_id)
-        sidebar = await service.list_threads(session, user_id)
+        sidebar = await service.list_threads(session, user_id, timezone=current_user(request).timezone)
     return render(request, "threads/_titled.html", {"thread": thread, "sidebar": sidebar, "form": {}, "errors": {}})
+
+
+@login_required
+async def search_threads(request: Request) -> Response:
+    """`?q=`: the user's threads whose title or messages have its words, matches marked. htmx
+    asks as the sidebar's search box is typed in (the results alone, nothing for no query)."""
+    query = query_text(request, "q", MAX_SEARCH_CHARS)
+    async with app_context(request).db.transaction() as session:
+        results = await search.search_threads(session, current_user(request).id, query) if query else []
+        if is_htmx(request):
+            if not query:
+                return HTMLResponse("", headers={"Vary": "HX-Request"})
+            return render(request, "threads/_search_results.html", {"search": _search(query, results)})
+        context = await _thread_context(session, request, None)
+    context["search"] = _search(query, results) if query else None
+    return render(request, "threads/page.html", context)
+
+
+def _search(query: str, results: list[search.SearchResult]) -> dict[str, Any]:
+    return {"query": query, "results": results, "has_words": bool(search.search_words(query))}
+
+
+@login_required
+async def archived_threads(request: Request) -> Response:
+    async with app_context(request).db.transaction() as session:
+        archived = await service.archived_threads(session, current_user(request).id, _page(request))
+    context = _archived_context(request, archived)
+    return render(request, "threads/archived.html", context, fragment="threads/_archived_list.html")
+
+
+def _archived_context(request: Request, archived: service.ThreadPage) -> dict[str, Any]:
+    timezone = current_user(request).timezone
+    return {"archived": archived, "day_of": lambda thread: service.local_day(thread.updated_at, timezone)}
+
+
+@login_required
+async def pin_thread(request: Request) -> Response:
+    """Pin (`pinned=true`) or unpin a thread; htmx gets the header and the sidebar (out of band)."""
+    form = await read_form(request)
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        service.set_pinned(thread, form.get("pinned") == "true")
+    return await _after_change(request, thread, form)
+
+
+@login_required
+async def archive_thread(request: Request) -> Response:
+    """Archive (`archived=true`) or restore a thread; from the Archived page (`back=archived`)
+    htmx gets that page's list again, else the header and the sidebar."""
+    form = await read_form(request)
+    async with app_context(request).db.transaction() as session:
+        thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
+        service.set_archived(thread, form.get("archived") == "true")
+    return await _after_change(request, thread, form)
+
+
+async def _after_change(request: Request, thread: Thread, form: dict[str, str]) -> Response:
+    from_archived = form.get("back") == "archived"
+    if not is_htmx(request):
+        if from_archived:
+            return redirect(request, str(request.url_for("threads:archived")))
+        return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
+    async with app_context(request).db.transaction() as session:
+        if from_archived:
+            archived = await service.archived_threads(session, current_user(request).id, _page(request))
+            return render(request, "threads/_archived_list.html", _archived_context(request, archived))
+        thread = await service.get_thread(session, current_user(request).id, thread.id)
+        context = await _thread_context(session, request, thread, with_messages=False)
+    return render(request, "threads/_renamed.html", context)
 
 
 async def _composer_error(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int) -> Response:
@@ -234,7 +323,11 @@ routes = [
     Route("/", home, methods=["GET"], name="home"),
     Route("/threads", list_threads, methods=["GET"], name="threads:list"),
     Route("/threads", create_thread, methods=["POST"], name="threads:create"),
+    Route("/threads/search", search_threads, methods=["GET"], name="threads:search"),
+    Route("/threads/archived", archived_threads, methods=["GET"], name="threads:archived"),
     Route("/threads/{thread_id:uuid}", show_thread, methods=["GET"], name="threads:show"),
+    Route("/threads/{thread_id:uuid}/pin", pin_thread, methods=["POST"], name="threads:pin"),
+    Route("/threads/{thread_id:uuid}/archive", archive_thread, methods=["POST"], name="threads:archive"),
     Route("/threads/{thread_id:uuid}/rename", rename_thread, methods=["POST"], name="threads:rename"),
     Route(
         "/threads/{thread_id:uuid}/delete",

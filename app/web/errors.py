@@ -12,7 +12,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from app import request_ids
-from app.errors import QUEUE_DOWN_MESSAGE, Conflict, NotFound, QueueUnavailable, RateLimited, ValidationFailed
+from app.errors import (
+    QUEUE_DOWN_MESSAGE,
+    Conflict,
+    NotFound,
+    QueueUnavailable,
+    RateLimited,
+    TooLarge,
+    ValidationFailed,
+)
 from app.web.htmx import is_htmx
 from app.web.paths import is_api_path
 from app.web.templates import render
@@ -116,6 +124,10 @@ async def conflict(request: Request, exc: Exception) -> Response:
     return problem(409, str(exc), request=request)
 
 
+async def too_large(request: Request, exc: Exception) -> Response:
+    return problem(413, str(exc), request=request)
+
+
 async def validation_failed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ValidationFailed)
     toast_text = " ".join(exc.errors.values())  # a toast has no fields to name
@@ -145,6 +157,7 @@ EXCEPTION_HANDLERS = {
     NotFound: not_found,
     Conflict: conflict,
     ValidationFailed: validation_failed,
+    TooLarge: too_large,
     QueueUnavailable: queue_unavailable,
     RateLimited: rate_limited,
     Exception: server_error,

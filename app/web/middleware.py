@@ -18,6 +18,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+UPLOAD_FORM_ROOM = 64 * 1024
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -25,17 +28,24 @@ class BodyTooLarge(Exception):
 class BodySizeLimitMiddleware:
     """Refuse request bodies over the limit with 413, whether declared or streamed."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, upload_paths: tuple[str, ...] = (), upload_max_bytes: int = 0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # File uploads (exact paths, POST) may be as large as a file may be, plus the form around it.
+        self.upload_paths = frozenset(upload_paths)
+        self.upload_max_bytes = upload_max_bytes + UPLOAD_FORM_ROOM
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        is_upload = scope["method"] == "POST" and scope["path"] in self.upload_paths
+        limit = self.upload_max_bytes if is_upload else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit, is_upload)
             return
 
         received = 0
@@ -46,7 +56,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -59,10 +69,13 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit, is_upload)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"The request body is larger than the {self.max_bytes // 1024} KiB limit."
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool) -> None:
+        if is_upload:
+            detail = f"Files are limited to {(limit - UPLOAD_FORM_ROOM) / 1048576:.1f} MB.".replace(".0 MB", " MB")
+        else:
+            detail = f"The request body is larger than the {limit // 1024} KiB limit."
         response: Response = PlainTextResponse(detail, status_code=413)
         if is_api_path(scope["path"]):
             body = {"type": "about:blank", "title": "Content Too Large", "status": 413}

@@ -94,6 +94,8 @@ class Operation:
     problems: tuple[int, ...] = ()
     # A status whose answer is a stream of server-sent events instead of JSON.
     stream_status: int | None = None
+    # A status whose answer is a file's bytes, of whatever type the file is.
+    binary_status: int | None = None
     idempotency_key: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -269,6 +271,8 @@ def _responses(path: str, contract: Operation, refs: Mapping[tuple[type, str], A
             content["application/json"] = {"schema": refs[(model, "serialization")]}
         if status == contract.stream_status:
             content[STREAM] = {"schema": {"type": "string"}}
+        if status == contract.binary_status:
+            content["*/*"] = {"schema": {"type": "string", "format": "binary"}}
         if content:
             entry["content"] = content
         answers[str(status)] = entry

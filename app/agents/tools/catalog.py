@@ -91,6 +91,11 @@ BUILTIN: tuple[ToolSpec, ...] = (
              changes_things=True),
     ToolSpec("ask_user", "Ask the user", "Ask you a question and wait for the answer.",
              _one("basic", "ask_user")),
+    ToolSpec("file_list", "Files: list", "List the thread's files.", _pick("files", "file_tools", "file_list")),
+    ToolSpec("file_read", "Files: read", "Read a thread file's text (PDF and DOCX too).",
+             _pick("files", "file_tools", "file_read")),
+    ToolSpec("file_write", "Files: write", "Save text as a new file in the thread.",
+             _pick("files", "file_tools", "file_write")),
 )  # fmt: skip
 
 BY_NAME = {spec.name: spec for spec in BUILTIN}
@@ -99,6 +104,7 @@ BY_NAME = {spec.name: spec for spec in BUILTIN}
 DEFAULT_AGENT_TOOLS = (
     "datetime_now", "web_search", "web_fetch", "memory_save", "memory_search", "memory_list",
     "python_exec", "calendar_list_events", "calendar_search_events", "calendar_create_event",
+    "file_list", "file_read", "file_write",
 )  # fmt: skip
 
 

@@ -45,6 +45,23 @@ class MemoryStore(Protocol):
 
 
 @dataclass(frozen=True)
+class FileNote:
+    id: str
+    name: str
+    content_type: str
+    size: int
+    origin: str = "upload"
+
+
+class FileStore(Protocol):
+    """The files of the run's thread; implemented over the database and storage by the run executor."""
+
+    async def list(self) -> list[FileNote]: ...
+    async def read(self, file_id: str, offset: int, limit: int) -> tuple[FileNote, str, int]: ...
+    async def write(self, name: str, content: str) -> FileNote: ...
+
+
+@dataclass(frozen=True)
 class ToolEnvironment:
     """What decides whether a tool can work for this user ("needs setup" otherwise)."""
 
@@ -77,6 +94,7 @@ class ToolContext:
     # Values that must never appear in events or traces (passwords, keys).
     secrets: tuple[str, ...] = field(default_factory=tuple)
     effects: EffectLedger | None = None
+    files: FileStore | None = None  # the thread's files (file_list, file_read, file_write)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

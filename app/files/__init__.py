@@ -1,0 +1,1 @@
+"""Files: uploads, attachments, downloads, the thread Files panel, expiry."""
