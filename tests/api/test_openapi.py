@@ -28,6 +28,7 @@ from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Served about the API rather than part of it.
 UNDOCUMENTED = {"api:openapi"}
 
@@ -106,7 +107,7 @@ async def test_a_real_server_keeps_its_document(embedded_server: LiveNova, llm: 
     async with httpx.AsyncClient(base_url=user.url) as client:
         assert (await client.get("/api/v1/openapi.json")).status_code == 200
     command = [
-        str(SCHEMATHESIS), "run", f"{user.url}/api/v1/openapi.json",
+        str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{user.url}/api/v1/openapi.json",
         "--header", f"Authorization: Bearer {token}",
         "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--mode", "all", "--max-examples", "3", "--seed", "20261130",
         "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
