@@ -122,7 +122,11 @@ async def register(request: Request) -> Response:
 
 @login_required
 async def account_page(request: Request) -> Response:
-    return render(request, "accounts/account.html", {"form": {}, "errors": {}})
+    async with app_context(request).db.transaction() as session:
+        user = await session.get(User, current_user(request).id)
+    # An account made by single sign-on has no password: the form would only ever refuse.
+    has_password = bool(user and user.password_hash)
+    return render(request, "accounts/account.html", {"form": {}, "errors": {}, "has_password": has_password})
 
 
 @login_required

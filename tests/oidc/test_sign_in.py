@@ -19,6 +19,7 @@ async def test_first_sign_in_creates_the_account_then_finds_it(sso_nova: OpenNov
             page = await sign_in(client, next_url="/account")
             assert (page.status_code, page.url.path) == (200, "/account")
             assert "ada@example.com" in page.text
+            assert "Nova holds no password" in page.text and 'name="current_password"' not in page.text
             await submit(client, "/logout")
             again = await sign_in(client)
             assert (again.status_code, again.url.path) == (200, "/threads")
