@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -55,7 +54,7 @@ async def login(request: Request) -> Response:
     async with ctx.db.transaction() as session:
         user = await service.authenticate(session, email, form.get("password", ""))
         if user is not None:
-            token = await _start_session(request, session, user)
+            token = await start_login_session(request, session, user)
     if user is None:
         await throttle.failed(attempt)
         context["errors"] = {"form": "Wrong email or password, or the account is suspended."}
@@ -64,7 +63,7 @@ async def login(request: Request) -> Response:
     await throttle.succeeded(attempt)
     target = safe_next(form.get("next"), str(request.url_for("threads:list")))
     response = redirect(request, target)
-    _set_session_cookie(request, response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -111,12 +110,12 @@ async def register(request: Request) -> Response:
     try:
         async with ctx.db.transaction() as session:
             user = await service.register(session, registration, env_code.get_secret_value() if env_code else None)
-            token = await _start_session(request, session, user)
+            token = await start_login_session(request, session, user)
     except ValidationFailed as exc:
         context = {"form": {**form, "password": ""}, "errors": exc.errors}
         return render(request, "accounts/register.html", context, status_code=400)
     response = redirect(request, str(request.url_for("threads:list")))
-    _set_session_cookie(request, response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -142,21 +141,13 @@ async def change_password(request: Request) -> Response:
                 form.get("new_password", ""),
                 form.get("confirm_password", ""),
             )
-            token = await _start_session(request, session, user)
+            token = await start_login_session(request, session, user)
     except ValidationFailed as exc:
         return render(request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400)
     bind_to_session(request, service.session_id(token))  # the page's forms belong to the new session
     response = render(request, "accounts/account.html", {"form": {}, "errors": {}, "saved": True})
-    _set_session_cookie(request, response, token)
-    return response
-
-
-async def _start_session(request: Request, session: AsyncSession, user: User) -> str:
-    return await start_login_session(request, session, user)
-
-
-def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     set_session_cookie(request, response, token)
+    return response
 
 
 def _duration(seconds: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,11 +26,6 @@ class ListQuery(QueryModel):
 
 class SearchQuery(ListQuery):
     q: str | None = Field(None, max_length=1000, description="Only items containing this text.")
-
-
-class Timestamps(BaseModel):
-    created_at: datetime
-    updated_at: datetime | None = None
 
 
 def id_text(value: uuid.UUID | None) -> str | None:

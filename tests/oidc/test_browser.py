@@ -80,6 +80,9 @@ def test_first_login_and_logout_through_the_provider(
     expect(page.locator(".whoami")).to_have_text("ada@example.com")
     created = runner.run(account(live, "ada@example.com"))
     assert created is not None and created.role is Role.USER
+    page.goto(live.url + "/account")
+    expect(page.get_by_text("Nova holds no password for this account")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "oidc-account.png"), full_page=True)
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(live.url + "/login")  # back from the provider's logout
