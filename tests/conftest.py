@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,29 +149,79 @@ def live_settings() -> dict[str, str]:
     return {}
 
 
+class SharedLiveServers:
+    """The live servers of modules that keep the default settings, started on first use and
+    kept for the session: a pytest worker starts each kind once instead of once per module.
+    Every test is a user of its own, so modules sharing a server never see each other's rows."""
+
+    def __init__(self, stack: AsyncExitStack, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.stack = stack
+        self.tmp_path_factory = tmp_path_factory
+        self.started: dict[str, LiveNova] = {}
+
+    async def get(self, mode: str, postgres_server_url: str = "") -> LiveNova:
+        if mode not in self.started:
+            manager = _embedded_nova(self.tmp_path_factory, {}) if mode == "embedded" else (
+                _scaled_nova(self.tmp_path_factory, postgres_server_url, {}))  # fmt: skip
+            self.started[mode] = await self.stack.enter_async_context(manager)
+        return self.started[mode]
+
+
+@pytest.fixture(scope="session")
+async def shared_live_servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SharedLiveServers]:
+    async with AsyncExitStack() as stack:
+        yield SharedLiveServers(stack, tmp_path_factory)
+
+
+@asynccontextmanager
+async def _embedded_nova(tmp_path_factory: pytest.TempPathFactory, settings: dict[str, str]) -> AsyncIterator[LiveNova]:
+    async with live_nova("embedded", tmp_path_factory.mktemp("embedded"), **settings) as server:
+        yield server
+
+
+@asynccontextmanager
+async def _scaled_nova(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str, settings: dict[str, str]
+) -> AsyncIterator[LiveNova]:
+    """On a PostgreSQL database and a Redis of its own (tests that stop the suite's Redis
+    cannot disturb it)."""
+    redis = RedisServer().start()
+    try:
+        with fresh_database(postgres_server_url) as database:
+            async with live_nova("scaled", tmp_path_factory.mktemp("scaled"), postgres_url=database,
+                                 redis_url=redis.url, **settings) as server:  # fmt: skip
+                yield server
+    finally:
+        redis.cleanup()
+
+
 @pytest.fixture(scope="module")
 async def embedded_server(
-    tmp_path_factory: pytest.TempPathFactory, live_settings: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory, live_settings: dict[str, str], shared_live_servers: SharedLiveServers
 ) -> AsyncIterator[LiveNova]:
-    """One embedded `nova serve` (SQLite, jobs in-process) shared by the tests of a module."""
-    async with live_nova("embedded", tmp_path_factory.mktemp("embedded"), **live_settings) as server:
+    """An embedded `nova serve` (SQLite, jobs in-process): the shared one, or the module's own
+    when it overrides `live_settings`."""
+    if not live_settings:
+        yield await shared_live_servers.get("embedded")
+        return
+    async with _embedded_nova(tmp_path_factory, live_settings) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 async def scaled_server(
-    tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str, live_settings: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server_url: str,
+    live_settings: dict[str, str],
+    shared_live_servers: SharedLiveServers,
 ) -> AsyncIterator[LiveNova]:
-    """One scaled `nova serve` + `nova worker` shared by the tests of a module, on a PostgreSQL
-    database and a Redis of its own (tests that stop the suite's Redis cannot disturb it)."""
-    redis = RedisServer().start()
-    try:
-        with fresh_database(postgres_server_url) as database:
-            async with live_nova("scaled", tmp_path_factory.mktemp("scaled"), postgres_url=database,
-                                 redis_url=redis.url, **live_settings) as server:  # fmt: skip
-                yield server
-    finally:
-        redis.cleanup()
+    """A scaled `nova serve` + `nova worker`: the shared one, or the module's own when it
+    overrides `live_settings`."""
+    if not live_settings:
+        yield await shared_live_servers.get("scaled", postgres_server_url)
+        return
+    async with _scaled_nova(tmp_path_factory, postgres_server_url, live_settings) as server:
+        yield server
 
 
 @pytest.fixture(params=["embedded", "scaled"])
@@ -183,8 +233,8 @@ def live_server(request: pytest.FixtureRequest) -> LiveNova:
 async def live(live_server: LiveNova, llm: ScriptedLLM) -> AsyncIterator[LiveNova]:
     """Nova as processes, in both modes, as a user of this test's own (token, provider, agent).
 
-    The processes are shared by the module: a test that kills them, changes their settings
-    or stops Redis starts its own with `start_live`.
+    The processes are shared (by the session, or by a module with settings of its own): a test
+    that kills them, changes their settings or stops Redis starts its own with `start_live`.
     """
     view = await live_server.as_new_user(llm.base_url)
     yield view

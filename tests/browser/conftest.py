@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.fixtures.live import LiveNova, live_nova, wipe
 from tests.fixtures.llm_server import ScriptedLLM
@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
 
 # Package scope: sync Playwright keeps an event loop running while it is open, which
 # would stop the async tests of other packages from starting their own.
+# Assertions wait up to 10 s for the page to get there (Playwright's default is 5 s): on two
+# cores shared by chromium, `nova serve` and the other pytest worker, a reply's last event can
+# take longer than 5 s to land. A page that never gets there still fails.
+expect.set_options(timeout=10_000)
+
 ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
