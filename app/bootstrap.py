@@ -18,7 +18,8 @@ async def prepare_server(ctx: AppContext) -> list[str]:
     if admin is not None:
         lines.append(f"  Admin account: {admin.email}")
         if admin.generated_password:
-            lines.append(f"  Admin password (shown once, change it): {admin.generated_password}")
+            lines.append(f"  Admin password (shown once): {admin.generated_password}")
+            lines.append("  Nova asks for a new password at the first login.")
         else:
             lines.append("  Admin password: the one in NOVA_ADMIN_PASSWORD")
     else:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import errno
-import logging
 import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from app import request_ids
+from app import logs
 from app.security.files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, load_settings
 
@@ -30,10 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nova: {exc}", file=sys.stderr)
         return 2
     os.umask(PRIVATE_UMASK)  # the data directory and everything in it: 0700 and 0600
-    request_ids.install_log_field()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     try:
         result: int = args.handler(settings, args)
     except CommandError as exc:
@@ -103,6 +100,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Bound before anything else, so a taken port stops Nova at once (and before it prints
     # a first-start admin password that would then be lost).
     with _bind(settings.host, settings.port) as listener:
+        _count_metrics_with_other_processes(settings)
         import uvicorn
 
         from app.bootstrap import prepare_server
@@ -117,6 +115,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            log_config=logs.UVICORN_LOG_CONFIG,
             proxy_headers=True,
             lifespan="on",
         )
@@ -152,8 +151,18 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.check:
         return check_worker(settings)
+    _count_metrics_with_other_processes(settings)
     run_worker(settings)
     return 0
+
+
+def _count_metrics_with_other_processes(settings: Settings) -> None:
+    """Scaled: web processes and workers write their metrics where `/metrics` adds them up."""
+    if settings.redis_url:
+        from app.metrics import process
+
+        process.share_with_other_processes(settings.metrics_dir or settings.data_dir / "metrics")
+        atexit.register(process.forget_this_process)
 
 
 def _user_create(settings: Settings, args: argparse.Namespace) -> int:

@@ -15,11 +15,13 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from app import request_ids
+from app import logs
 from app.accounts.authentication import NovaAuthBackend
 from app.agent_configs import service as agent_configs
 from app.context import AppContext, open_context
 from app.files import tasks as file_tasks
+from app.mcp_endpoint import serving as mcp_endpoint
+from app.metrics.http import HttpMetricsMiddleware, RouteNameMiddleware
 from app.routes import routes
 from app.runs import lifecycle
 from app.settings import Settings, load_settings
@@ -42,6 +44,7 @@ async def _run_in_process(ctx: AppContext, run_id: uuid.UUID) -> None:
 
 # The routes that take a file (files:upload, api:upload_file): their bodies may be larger.
 UPLOAD_PATHS = ("/files", "/api/v1/files")
+IMPORT_PATHS = ("/threads/import", "/api/v1/threads/import")
 
 
 def _auth_error(conn: HTTPConnection, exc: Exception) -> Response:
@@ -78,17 +81,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await lifecycle.recover_interrupted(ctx)
             sweeper = asyncio.create_task(_expire_paused_forever(ctx))
         try:
-            yield
+            async with mcp_endpoint.serving(app, ctx):  # /mcp's sessions live as long as Nova
+                yield
         finally:
             if sweeper is not None:
                 sweeper.cancel()
             await ctx.close()
 
     authentication = NovaAuthBackend()
-    request_ids.install_log_field()
+    logs.install_fields()
     middleware = [
         # Outermost: every response carries the id, and every log line of the request.
         Middleware(RequestIdMiddleware),
+        Middleware(HttpMetricsMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
@@ -96,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_bytes=settings.max_body_bytes,
             upload_paths=UPLOAD_PATHS,
             upload_max_bytes=settings.upload_max_bytes,
+            import_paths=IMPORT_PATHS,
+            import_max_bytes=settings.import_max_bytes,
         ),
         Middleware(PublicURLMiddleware, public_url=settings.public_url),
         # Before authentication: a token refused while its window is full costs no query.
@@ -105,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(ApiLimitMiddleware),
         # After authentication: the token a form must carry depends on the session.
         Middleware(CSRFMiddleware, public_url=settings.public_url, secure=settings.secure_cookies),
+        # Innermost: notes which route answered, for the metrics counted outermost.
+        Middleware(RouteNameMiddleware),
     ]
     app = Starlette(
         routes=routes,

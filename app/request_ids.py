@@ -2,12 +2,11 @@
 
 Set by the web edge (`web/request_id.py`) from a well-formed `X-Request-ID` or a new one;
 a run keeps the id of the request that started it and its job sets it again, so the
-worker's lines of that run carry it too. Every log record gets a `request_id` attribute.
+worker's lines of that run carry it too (`app.logs` puts it on every log record).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from contextvars import ContextVar
@@ -22,18 +21,3 @@ def accept_or_new(sent: str | None) -> str:
     if sent is not None and WELL_FORMED.fullmatch(sent):
         return sent
     return uuid.uuid4().hex
-
-
-_factory = logging.getLogRecordFactory()
-
-
-def _record_with_request_id(*args: object, **kwargs: object) -> logging.LogRecord:
-    record = _factory(*args, **kwargs)
-    record.request_id = current.get() or "-"
-    return record
-
-
-def install_log_field() -> None:
-    """Every log record (of any logger) carries `request_id` ("-" outside a request or run)."""
-    if logging.getLogRecordFactory() is not _record_with_request_id:
-        logging.setLogRecordFactory(_record_with_request_id)

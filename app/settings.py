@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     oidc_required_claim: str | None = Field(None, validation_alias="OIDC_REQUIRED_CLAIM")
     oidc_admin_group: str | None = Field(None, validation_alias="OIDC_ADMIN_GROUP")
     log_level: str = Field("info", validation_alias="NOVA_LOG_LEVEL")
+    # Scaled: where every process on the host writes its metrics (default NOVA_DATA_DIR/metrics).
+    metrics_dir: Path | None = Field(None, validation_alias="NOVA_METRICS_DIR")
+    # "json": one JSON object per line (time, level, logger, message, request/run/user ids).
+    log_format: Literal["text", "json"] = Field("text", validation_alias="NOVA_LOG_FORMAT")
 
     # Runs: timeouts, retries and the event stream.
     run_timeout_seconds: int = Field(600, ge=5, validation_alias="NOVA_RUN_TIMEOUT_SECONDS")
@@ -89,6 +93,9 @@ class Settings(BaseSettings):
     api_window_seconds: int = Field(60, ge=1, le=86_400, validation_alias="NOVA_API_WINDOW_SECONDS")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
+    # A thread longer than the model's window: its oldest turns are summarized by the same model
+    # (app/runs/summarizing.py), within this long; 0 turns summaries off (they are dropped).
+    summary_timeout_seconds: float = Field(60, ge=0, validation_alias="NOVA_SUMMARY_TIMEOUT_SECONDS")
     # After a reply's first token (sent at once), deltas are merged over this window: a fast
     # model makes tens of events instead of thousands, below what an eye can see.
     stream_coalesce_ms: float = Field(20, ge=0, le=1000, validation_alias="NOVA_STREAM_COALESCE_MS")
@@ -121,6 +128,8 @@ class Settings(BaseSettings):
     file_expiry_days: int = Field(0, ge=0, validation_alias="NOVA_FILE_EXPIRY_DAYS")
     # Characters of one message's attached text (extracted from PDF and DOCX too) sent to the model.
     file_context_chars: int = Field(40_000, ge=1000, validation_alias="NOVA_FILE_CONTEXT_CHARS")
+    # Largest thread import (a Nova JSON export or ChatGPT's conversations.json) one upload may be.
+    import_max_bytes: int = Field(50 * 1024 * 1024, ge=1024, validation_alias="NOVA_IMPORT_MAX_BYTES")
     s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
     s3_bucket: str | None = Field(None, validation_alias="S3_BUCKET")
     s3_access_key: SecretStr | None = Field(None, validation_alias="S3_ACCESS_KEY")

@@ -37,6 +37,8 @@ PLUMBING = (
     "app.storage",  # files' bytes: local disk or S3-compatible object storage
     "app.context",
     "app.request_ids",
+    "app.metrics",  # what Nova counts for Prometheus, one process or several
+    "app.logs",  # log records' fields (request, run, user) and formats
     "app.pagination",
     "app.migrate",
     "app.urls",  # parses typed-in server addresses; imports only the standard library and httpx
@@ -51,14 +53,17 @@ FEATURES = frozenset(
         "files",
         "health",
         "idempotency",
+        "mcp_endpoint",
         "mcp_servers",
         "memory",
         "openai_compat",
+        "preferences",
         "providers",
         "runs",
         "threads",
         "tokens",
         "tool_settings",
+        "transfer",  # thread export (Markdown, JSON) and import (Nova JSON, ChatGPT)
     }
 )
 # The modules that know the list of features: the URL map, the app, the worker, the CLI.

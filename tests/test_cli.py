@@ -34,10 +34,17 @@ def test_serve_prints_credentials_and_accepts_a_real_login(tmp_path: Path) -> No
     with nova_serve(tmp_path, NOVA_ADMIN_EMAIL="boss@example.com") as nova:
         password = nova.admin_password()
         assert f"{nova.url}/login" in "".join(nova.output)
+        assert "Nova asks for a new password at the first login." in "".join(nova.output)
         with httpx.Client(base_url=nova.url) as client:
             response = login(client, "boss@example.com", password)
             assert response.status_code == 303
+            held = client.get("/admin/users")  # a printed password is replaced first
+            form = {"current_password": password, "new_password": "boss's own password",
+                    "confirm_password": "boss's own password", "csrf_token": csrf_in(client.get("/settings").text)}  # fmt: skip
+            changed = client.post("/settings/password", data=form)
             page = client.get("/admin/users")
+    assert (held.status_code, held.headers["location"]) == (303, f"{nova.url}/settings#password")
+    assert changed.status_code == 303
     assert page.status_code == 200 and "boss@example.com" in page.text
     assert (tmp_path / "nova.db").exists()
     key_file = tmp_path / "encryption.key"

@@ -14,8 +14,9 @@ from app.accounts import service as accounts
 from app.db import Base
 from app.files import service as files
 from app.memory import service as memories
-from app.models import CustomTool, McpServer, Message, Role
+from app.models import CustomTool, McpServer, Message, Role, SystemMcpServer
 from app.tokens import service as tokens
+from app.web.paths import is_api_path
 from tests.fixtures.factories import make_agent, make_finished_run, make_provider, make_thread
 from tests.fixtures.llm_server import ScriptedLLM
 from tests.fixtures.nova import Nova, csrf_for
@@ -23,9 +24,16 @@ from tests.fixtures.nova import Nova, csrf_for
 PUBLIC = {
     "home", "health:check", "health:ready", "accounts:login", "accounts:login_submit",
     "accounts:register", "accounts:register_submit", "api:openapi", "api:docs",
-    "accounts:oidc_login", "accounts:oidc_callback",
+    "accounts:oidc_login", "accounts:oidc_callback", "manifest",
+    "accounts:account",  # only redirects to settings:page, which the walk checks
+    # A password reset link is its own credential (tests/admin/test_user_management.py).
+    "accounts:reset_password", "accounts:reset_password_submit",
 }  # fmt: skip
-ADMIN_ONLY_PREFIXES = ("admin:", "api:admin:")
+ADMIN_ONLY_PREFIXES = ("admin:", "api:admin:", "health:metrics")
+# GETs that need a query of their own: without one the owner gets a 400 page that says so.
+NEEDS_QUERY = {"mcp_servers:oauth_callback"}  # an OAuth sign-in's `state` (tests/mcp_servers/test_oauth.py)
+# A GET of /mcp opens the stream of an MCP session, which must exist first: tests/mcp_endpoint/.
+SESSION_STREAMS = {"mcp:endpoint"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Endpoint:
 
     @property
     def is_api(self) -> bool:
-        return self.path.startswith(("/api/", "/v1/"))
+        return is_api_path(self.path)
 
     @property
     def has_ids(self) -> bool:
@@ -54,6 +62,8 @@ def endpoints(nova: Nova) -> list[Endpoint]:
 
 def fill(path: str, ids: dict[str, uuid.UUID]) -> str:
     path = path.replace("{group:str}", "calendar")
+    # A login session's id (no uuid): ending another user's is tested in tests/preferences/.
+    path = path.replace("{session_id:str}", "0" * 64)
     for name, value in ids.items():
         path = path.replace(f"{{{name}:uuid}}", str(value))
     assert "{" not in path, f"test_route_access has no id for {path}: add it to the walk"
@@ -94,13 +104,19 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
         mcp_server = McpServer(owner_id=owner.id, name="Walk", slug="walk", transport="http",
                                url="http://169.254.169.254/mcp", auth_kind="none")  # fmt: skip
         session.add(mcp_server)
+        # An admin's stdio server: its pages are the owner's (an admin's), never the stranger's.
+        system_server = SystemMcpServer(
+            name="Walk", slug="walk", command="/bin/true", args=[], cwd=str(nova.ctx.settings.data_dir)
+        )
+        session.add(system_server)
     async with nova.ctx.db.transaction() as session:
         owner_token = (await tokens.create_token(session, owner.id, "walk", "write")).secret
         owner_admin_token = (await tokens.create_token(session, owner.id, "walk-admin", "admin")).secret
         stranger_token = (await tokens.create_token(session, stranger.id, "walk", "write")).secret
     ids = {"provider_id": provider.id, "agent_id": agent.id, "thread_id": thread.id,
            "token_id": uuid.uuid4(), "user_id": owner.id, "run_id": run.id,
-           "memory_id": memory.id, "tool_id": custom.id, "server_id": mcp_server.id}  # fmt: skip
+           "memory_id": memory.id, "tool_id": custom.id, "server_id": mcp_server.id,
+           "system_server_id": system_server.id}  # fmt: skip
     async with nova.ctx.db.transaction() as session:
         ids["token_id"] = (await tokens.list_tokens(session, owner.id))[0].id
         ids["invite_id"] = (await accounts.create_invite(session, owner.id)).id
@@ -133,9 +149,9 @@ async def test_every_route_guards_its_rows(nova: Nova, llm: ScriptedLLM) -> None
 
     async with await nova.login("owner@example.com") as client:
         for endpoint in walk:
-            if endpoint.method != "GET":
+            if endpoint.method != "GET" or endpoint.name in SESSION_STREAMS:
                 continue
             secret = owner_admin_token if endpoint.name.startswith(ADMIN_ONLY_PREFIXES) else owner_token
             headers = {"authorization": f"Bearer {secret}"} if endpoint.is_api else {}
             response = await client.get(fill(endpoint.path, ids), headers=headers)
-            assert response.status_code == 200, endpoint
+            assert response.status_code == (400 if endpoint.name in NEEDS_QUERY else 200), endpoint

@@ -6,6 +6,7 @@ from itsdangerous import BadSignature, Signer
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
 
+from app import logs
 from app.accounts import service
 from app.models import User
 from app.settings import Settings
@@ -32,9 +33,10 @@ class NovaAuthBackend(AuthenticationBackend):
         path = conn.url.path
         if path.startswith(UNAUTHENTICATED_PATHS):
             return None
-        if is_api_path(path):
-            return await self._from_bearer(conn)
-        return await self._from_cookie(conn)
+        found = await (self._from_bearer(conn) if is_api_path(path) else self._from_cookie(conn))
+        if found is not None and isinstance(found[1], CurrentUser):  # the request's log lines name its user
+            logs.user_id.set(str(found[1].id))
+        return found
 
     async def still_valid(self, conn: HTTPConnection) -> bool:
         """Whether the cookie or token `conn` was let in with still signs in the same user
@@ -67,6 +69,10 @@ class NovaAuthBackend(AuthenticationBackend):
         if found is None:
             return None
         user_session, user = found
+        ip = conn.client.host if conn.client else None
+        if service.activity_to_record(user_session, ip):
+            async with ctx.db.transaction() as session:
+                await service.record_activity(session, user_session.id, ip)
         return _credentials(user), _current_user(user, session_id=user_session.id)
 
 
@@ -82,4 +88,6 @@ def _current_user(user: User, *, session_id: str | None = None, token_scope: str
         timezone=user.timezone,
         session_id=session_id,
         token_scope=token_scope,
+        theme=user.theme.value,
+        must_change_password=user.must_change_password,
     )

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import InviteCode, Role, User, UserSession
+from app.models import InviteCode, PasswordReset, Role, User, UserSession
 from app.pagination import Keyset, newest_first
 
 
@@ -48,6 +48,10 @@ async def delete_session(session: AsyncSession, session_id: str) -> None:
     await session.execute(delete(UserSession).where(UserSession.id == session_id))
 
 
+async def touch_session(session: AsyncSession, session_id: str, ip: str | None, now: datetime) -> None:
+    await session.execute(update(UserSession).where(UserSession.id == session_id).values(ip=ip, last_seen_at=now))
+
+
 async def delete_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
@@ -68,3 +72,21 @@ async def invites_after(session: AsyncSession, after: Keyset | None, limit: int)
 
 async def get_invite(session: AsyncSession, invite_id: uuid.UUID) -> InviteCode | None:
     return await session.get(InviteCode, invite_id)
+
+
+async def get_reset(session: AsyncSession, reset_id: str) -> tuple[PasswordReset, User] | None:
+    query = select(PasswordReset, User).join(User, User.id == PasswordReset.user_id).where(PasswordReset.id == reset_id)
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def delete_unused_resets(session: AsyncSession, user_id: uuid.UUID) -> None:
+    unused = PasswordReset.used_at.is_(None)
+    await session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id, unused))
+
+
+async def spend_reset(session: AsyncSession, reset_id: str, now: datetime) -> bool:
+    """Mark the link used; False when it was used already (a concurrent request won)."""
+    query = update(PasswordReset).where(PasswordReset.id == reset_id, PasswordReset.used_at.is_(None))
+    result = await session.execute(query.values(used_at=now))
+    return bool(getattr(result, "rowcount", 0))

@@ -20,6 +20,8 @@ from app.security.tokens import new_token, token_hash
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
 INVITE_DAYS_DEFAULT = 7
+# How stale a session's "last seen" may get before a request refreshes it (one write, not one per request).
+ACTIVITY_INTERVAL = timedelta(minutes=5)
 
 
 def normalise_email(email: str) -> str:
@@ -79,6 +81,16 @@ async def end_session(session: AsyncSession, session_id: str) -> None:
     await repository.delete_session(session, session_id)
 
 
+def activity_to_record(user_session: UserSession, ip: str | None) -> bool:
+    """Whether a request on this session should refresh its last use and address."""
+    seen = user_session.last_seen_at or user_session.created_at
+    return ip != user_session.ip or utcnow() - seen > ACTIVITY_INTERVAL
+
+
+async def record_activity(session: AsyncSession, session_id: str, ip: str | None) -> None:
+    await repository.touch_session(session, session_id, ip, utcnow())
+
+
 async def change_password(session: AsyncSession, user_id: uuid.UUID, current: str, new: str, confirm: str) -> User:
     """Change the password and end every session of the user (the caller starts a new one)."""
     user = await _user_or_404(session, user_id)
@@ -91,6 +103,7 @@ async def change_password(session: AsyncSession, user_id: uuid.UUID, current: st
         errors["confirm_password"] = "The two new passwords differ."
     require(errors)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     await repository.delete_user_sessions(session, user.id)
     return user
 
@@ -197,6 +210,8 @@ async def ensure_admin(session: AsyncSession, email: str, password: str | None) 
         return AdminCredentials(email=existing.email, generated_password=None)
     generated = None if password else secrets.token_urlsafe(12)
     user = await create_user(session, email, password or generated or "", role=Role.ADMIN)
+    # A password printed in a terminal (and its scrollback) is replaced at the first login.
+    user.must_change_password = generated is not None
     return AdminCredentials(email=user.email, generated_password=generated)
 
 

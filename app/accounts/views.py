@@ -1,4 +1,4 @@
-"""Login, logout, registration and the account page."""
+"""Login, logout and registration (the Settings page, app/preferences/, holds the password form)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from app.accounts.login_page import render_login
 from app.accounts.login_session import set_session_cookie, start_login_session
 from app.accounts.oidc import logout as single_sign_on
 from app.errors import NotFound, ValidationFailed
-from app.models import User
 from app.security.ratelimit import LoginAttempt, LoginThrottle
-from app.web.auth import current_user, login_required
-from app.web.csrf import bind_to_session
+from app.web.auth import current_user
 from app.web.deps import app_context
 from app.web.forms import FormRejected, read_form, safe_next
 from app.web.htmx import redirect
@@ -119,35 +117,9 @@ async def register(request: Request) -> Response:
     return response
 
 
-@login_required
 async def account_page(request: Request) -> Response:
-    async with app_context(request).db.transaction() as session:
-        user = await session.get(User, current_user(request).id)
-    # An account made by single sign-on has no password: the form would only ever refuse.
-    has_password = bool(user and user.password_hash)
-    return render(request, "accounts/account.html", {"form": {}, "errors": {}, "has_password": has_password})
-
-
-@login_required
-async def change_password(request: Request) -> Response:
-    ctx = app_context(request)
-    form = await read_form(request)
-    try:
-        async with ctx.db.transaction() as session:
-            user = await service.change_password(
-                session,
-                current_user(request).id,
-                form.get("current_password", ""),
-                form.get("new_password", ""),
-                form.get("confirm_password", ""),
-            )
-            token = await start_login_session(request, session, user)
-    except ValidationFailed as exc:
-        return render(request, "accounts/account.html", {"form": {}, "errors": exc.errors}, status_code=400)
-    bind_to_session(request, service.session_id(token))  # the page's forms belong to the new session
-    response = render(request, "accounts/account.html", {"form": {}, "errors": {}, "saved": True})
-    set_session_cookie(request, response, token)
-    return response
+    """The old address of the password form, which the Settings page holds now."""
+    return RedirectResponse(request.url_for("settings:page"), status_code=301)
 
 
 def _duration(seconds: int) -> str:
@@ -163,5 +135,4 @@ routes = [
     Route("/register", register_page, methods=["GET"], name="accounts:register"),
     Route("/register", register, methods=["POST"], name="accounts:register_submit"),
     Route("/account", account_page, methods=["GET"], name="accounts:account"),
-    Route("/account/password", change_password, methods=["POST"], name="accounts:password"),
 ]

@@ -1,4 +1,5 @@
-"""Admin pages: list and create users, suspend and reactivate, invite codes."""
+"""Admin pages: list and create users, suspend and reactivate, change roles, password reset
+links, invite codes. Deleting a user is in `deletion.py`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.accounts import password_reset
 from app.accounts import repository as accounts_repo
 from app.accounts import service as accounts
 from app.errors import ValidationFailed
@@ -69,6 +71,36 @@ async def reactivate_user(request: Request) -> Response:
     return await _set_active(request, active=True)
 
 
+@admin_required
+async def change_role(request: Request) -> Response:
+    form = await read_form(request)
+    role = Role.ADMIN if form.get("role") == Role.ADMIN.value else Role.USER
+    try:
+        async with app_context(request).db.transaction() as session:
+            await accounts.set_role(session, request.path_params["user_id"], role)
+    except ValidationFailed as exc:
+        # Shown above the table: the create form's own role field must not carry it.
+        return await _users_page(request, 400, errors={"user": " ".join(exc.errors.values())})
+    return redirect(request, str(request.url_for("admin:users")))
+
+
+@admin_required
+async def reset_password(request: Request) -> Response:
+    """Make a one-time link and show it once, for the admin to hand over."""
+    ctx = app_context(request)
+    try:
+        async with ctx.db.transaction() as session:
+            link = await password_reset.create(
+                session, request.path_params["user_id"], current_user(request).id, ctx.settings.login_mode
+            )
+    except ValidationFailed as exc:
+        return await _users_page(request, 400, errors=exc.errors)
+    url = request.url_for("accounts:reset_password", token=link.token)
+    response = await _users_page(request, reset={"email": link.user.email, "url": url, "expires_at": link.expires_at})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 async def _invites_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     async with app_context(request).db.transaction() as session:
         invites = await accounts_repo.list_invites(session)
@@ -108,6 +140,13 @@ routes = [
         reactivate_user,
         methods=["POST"],
         name="admin:reactivate_user",
+    ),
+    Route("/admin/users/{user_id:uuid}/role", change_role, methods=["POST"], name="admin:change_role"),
+    Route(
+        "/admin/users/{user_id:uuid}/password-reset",
+        reset_password,
+        methods=["POST"],
+        name="admin:reset_password",
     ),
     Route("/admin/invites", invites_page, methods=["GET"], name="admin:invites"),
     Route("/admin/invites", create_invite, methods=["POST"], name="admin:create_invite"),

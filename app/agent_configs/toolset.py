@@ -20,6 +20,9 @@ def chosen_tools(form: dict[str, list[str]], specs: Sequence[ToolSpec]) -> dict[
     """Tool name → ask first, from the agent form's checkboxes."""
     names = {spec.name for spec in specs}
     picked = [n for n in form.get("tools", []) if n in names]
+    # A whole MCP server (`mcp:<slug>:*`) covers its single tools: the model must not get one twice.
+    whole = tuple(n.removesuffix("*") for n in picked if n.endswith(":*"))
+    picked = [n for n in picked if n.endswith(":*") or not n.startswith(whole)]
     ask_first = set(form.get("ask_first", []))
     return {name: name in ask_first for name in picked}
 

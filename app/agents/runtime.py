@@ -43,8 +43,11 @@ async def stream_reply(
     emit: Emit | None = None,
     continue_from_checkpoint: bool = False,
     interrupt_id: str | None = None,
+    summary: str | None = None,
 ) -> AsyncIterator[str | Usage | Paused]:
     """Text deltas as the model writes them, its token usage, and a Paused if it waits.
+
+    `summary` stands for the turns before `turns` (app/agents/summaries.py).
 
     Raises ProviderFailure for anything the provider did wrong.
     """
@@ -57,7 +60,7 @@ async def stream_reply(
     if session is not None:
         config["configurable"] = {"thread_id": session.thread_key}
     if emit is not None:
-        steps = ModelSteps(emit, spec.provider.model)
+        steps = ModelSteps(emit, spec.provider.model, spec.provider.kind)
         config["callbacks"], config["metadata"] = [steps], {ModelSteps.KEY: steps.key}
     graph_input: Any
     if continue_from_checkpoint and session is not None:
@@ -67,7 +70,7 @@ async def stream_reply(
         if interrupt_id:
             graph_input = Command(resume={interrupt_id: resume})
     else:
-        graph_input = {"messages": fit_history(spec.instructions, turns, spec.provider.max_context_tokens)}
+        graph_input = {"messages": fit_history(spec.instructions, turns, spec.provider.max_context_tokens, summary)}
     usage = Usage(0, 0)
     try:
         async for mode, payload in graph.astream(cast(Any, graph_input), config, stream_mode=["messages", "updates"]):
@@ -136,9 +139,10 @@ class ModelSteps(AsyncCallbackHandler):
     # handler, which alone reports the call (else the caller's counts it too, as its own).
     KEY = "nova_model_steps"
 
-    def __init__(self, emit: Emit, model: str = "") -> None:
+    def __init__(self, emit: Emit, model: str = "", provider: str = "") -> None:
         self.emit = emit
         self.model = model  # the trace names the model of each call
+        self.provider = provider  # and the kind of provider (metrics count tokens by both)
         self.key = uuid.uuid4().hex
         self.started: dict[uuid.UUID, float] = {}
 
@@ -154,7 +158,7 @@ class ModelSteps(AsyncCallbackHandler):
         tokens = (response.llm_output or {}).get("token_usage") or {}
         usage = _usage_of(response) or tokens
         await self.emit(EventType.MODEL_FINISHED, {
-            "duration_ms": int((time.monotonic() - began) * 1000), "model": self.model,
+            "duration_ms": int((time.monotonic() - began) * 1000), "model": self.model, "provider": self.provider,
             "prompt_tokens": usage.get("input_tokens", usage.get("prompt_tokens")),
             "completion_tokens": usage.get("output_tokens", usage.get("completion_tokens")),
         })  # fmt: skip

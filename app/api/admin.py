@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.accounts import password_reset
 from app.accounts import service as accounts
+from app.admin import service as admin
 from app.api.common import ListQuery, id_text
 from app.api.provider_models import (
     ProviderCreate,
@@ -64,6 +66,12 @@ class UserUpdate(RequestModel):
 
     is_active: bool | None = Field(None, description="False suspends: their sessions end and their runs stop.")
     role: Role | None = None
+
+
+class PasswordResetCreated(BaseModel):
+    user_id: str
+    url: str = Field(description="The one-time link: opening it lets the user set a new password. Shown once.")
+    expires_at: datetime = Field(description=f"{password_reset.RESET_HOURS} hours after it was made.")
 
 
 class InviteOut(BaseModel):
@@ -146,6 +154,39 @@ async def update_user(request: Request) -> Response:
     return respond(answer)
 
 
+@admin_required
+@operation(summary="Make a one-time password reset link (shown once)", tag=TAG, scope="admin",
+           responses={201: PasswordResetCreated}, problems=(422,),
+           description="An earlier unused link of the user stops working; using the link ends every session of "
+                       "theirs. Refused (422) for an account that signs in with single sign-on only.")  # fmt: skip
+async def create_password_reset(request: Request) -> Response:
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
+        link = await password_reset.create(
+            session, request.path_params["user_id"], current_user(request).id, ctx.settings.login_mode
+        )
+    url = str(request.url_for("accounts:reset_password", token=link.token))
+    answer = PasswordResetCreated(user_id=str(link.user.id), url=url, expires_at=link.expires_at)
+    return respond(answer, 201, headers={"Cache-Control": "no-store"})
+
+
+@admin_required
+@operation(summary="Delete a user and everything they own", tag=TAG, scope="admin", responses={204: None},
+           problems=(422,),
+           description="Threads, messages, runs, memories, files (and their stored bytes), tokens, agents, "
+                       "providers, MCP servers and settings. Their runs stop first. Neither yourself nor the "
+                       "last active administrator can be deleted (422).")  # fmt: skip
+async def delete_user(request: Request) -> Response:
+    ctx, user_id, acting_id = app_context(request), request.path_params["user_id"], current_user(request).id
+    async with ctx.db.transaction() as session:
+        await admin.check_deletable(session, user_id, acting_id)
+    await control.stop_all(ctx, user_id)  # while the runs' rows exist to publish their final event from
+    async with ctx.db.transaction() as session:
+        deleted = await admin.delete_user(session, user_id, acting_id)
+    await admin.forget_outside_database(ctx, deleted)
+    return Response(status_code=204)
+
+
 # ----------------------------------------------------------------------------- invites
 
 
@@ -225,6 +266,9 @@ routes = [
     Route("/api/v1/admin/users", create_user, methods=["POST"], name="api:admin:create_user"),
     Route("/api/v1/admin/users/{user_id:uuid}", get_user, methods=["GET"], name="api:admin:user"),
     Route("/api/v1/admin/users/{user_id:uuid}", update_user, methods=["PATCH"], name="api:admin:update_user"),
+    Route("/api/v1/admin/users/{user_id:uuid}", delete_user, methods=["DELETE"], name="api:admin:delete_user"),
+    Route("/api/v1/admin/users/{user_id:uuid}/password-reset", create_password_reset, methods=["POST"],
+          name="api:admin:password_reset"),
     Route("/api/v1/admin/invites", list_invites, methods=["GET"], name="api:admin:invites"),
     Route("/api/v1/admin/invites", create_invite, methods=["POST"], name="api:admin:create_invite"),
     Route("/api/v1/admin/invites/{invite_id:uuid}", delete_invite, methods=["DELETE"], name="api:admin:delete_invite"),

@@ -21,16 +21,17 @@ from app.agents.tools.mcp import (
     list_tools,
     tool_specs,
 )
-from app.db import utcnow
+from app.db import Database, utcnow
 from app.egress import EgressPolicy
 from app.errors import NotFound, require
-from app.mcp_servers import repository
-from app.models import McpServer
+from app.mcp_servers import oauth_service, repository, stdio, system_repository
+from app.mcp_servers.oauth_tokens import access_for
+from app.models import McpServer, SystemMcpServer
 from app.security.secretbox import SecretBox, mask_secret
 from app.urls import parse_http_url
 
 AUTH_KINDS = {"none": "None", "bearer": "Bearer token", "basic": "Basic (user name and password)",
-              "headers": "Custom headers"}  # fmt: skip
+              "headers": "Custom headers", "oauth": "OAuth 2.1 (sign in at the server)"}  # fmt: skip
 # A header name is an HTTP token; these are the transport's own business.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _RESERVED_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "connection", "accept",
@@ -47,6 +48,10 @@ class ServerInput:
     username: str
     password: str
     headers: str
+    # OAuth 2.1: all optional (no client id: Nova registers itself).
+    client_id: str = ""
+    client_secret: str = ""
+    scopes: str = ""
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> ServerInput:
@@ -55,6 +60,8 @@ class ServerInput:
             url=form.get("url", "").strip(), auth_kind=form.get("auth_kind", "none").strip() or "none",
             token=form.get("token", "").strip(), username=form.get("username", "").strip(),
             password=form.get("password", ""), headers=form.get("headers", "").strip(),
+            client_id=form.get("client_id", "").strip(), client_secret=form.get("client_secret", "").strip(),
+            scopes=form.get("scopes", "").strip(),
         )  # fmt: skip
 
 
@@ -85,6 +92,8 @@ async def update_server(session: AsyncSession, box: SecretBox, server: McpServer
     secrets = await _validate(session, server.owner_id, data, server, stored)
     if (data.url, data.transport) != (server.url, server.transport):
         server.tools, server.tools_listed_at, server.last_error = None, None, None
+    if server.auth_kind == "oauth" and (data.auth_kind, data.url) != ("oauth", server.url):
+        await oauth_service.disconnect(session, server)  # the tokens were for that sign-in, that address
     server.name, server.transport, server.url = data.name, data.transport, data.url
     _set_auth(box, server, data.auth_kind, secrets)
     return server
@@ -95,10 +104,14 @@ async def delete_server(session: AsyncSession, server: McpServer) -> None:
     await session.delete(server)
 
 
-def config(box: SecretBox, server: McpServer) -> McpServerConfig:
-    """How to reach the server, credentials decrypted (for connecting only, never shown)."""
+def config(box: SecretBox, server: McpServer | SystemMcpServer, db: Database | None = None) -> McpServerConfig:
+    """How to reach the server, credentials decrypted (for connecting only, never shown).
+    OAuth servers read their tokens from `db` at each call (refreshing them as needed)."""
+    if isinstance(server, SystemMcpServer):
+        return stdio.config(box, server)
     headers = auth_headers(server.auth_kind, _secrets(box, server))
-    return McpServerConfig(server.slug, server.name, server.transport, server.url, headers)
+    auth = access_for(db, box, server) if server.auth_kind == "oauth" else None
+    return McpServerConfig(server.slug, server.name, server.transport, server.url, headers, auth=auth)
 
 
 async def test_connection(
@@ -111,7 +124,7 @@ async def test_connection(
         return None, str(exc)
 
 
-def remember_tools(server: McpServer, tools: Sequence[McpTool] | None, error: str | None) -> None:
+def remember_tools(server: McpServer | SystemMcpServer, tools: Sequence[McpTool] | None, error: str | None) -> None:
     """What the last "Test connection" found: the tool list, or why there is none now."""
     if tools is not None:
         server.tools = [tool.as_json() for tool in tools]
@@ -119,7 +132,7 @@ def remember_tools(server: McpServer, tools: Sequence[McpTool] | None, error: st
     server.last_error = error[:500] if error else None
 
 
-def cached_tools(server: McpServer) -> list[McpTool]:
+def cached_tools(server: McpServer | SystemMcpServer) -> list[McpTool]:
     return [McpTool.from_json(value) for value in server.tools or [] if isinstance(value, dict) and "name" in value]
 
 
@@ -127,14 +140,23 @@ def cached_tools(server: McpServer) -> list[McpTool]:
 class ServerTools:
     """One server's tools as the agent form and the run see them."""
 
-    server: McpServer
+    server: McpServer | SystemMcpServer
     specs: list[ToolSpec]
 
+    @property
+    def system(self) -> bool:
+        """An admin's stdio server: every user may use it, only admins change it."""
+        return isinstance(self.server, SystemMcpServer)
 
-async def user_tools(session: AsyncSession, box: SecretBox, owner_id: uuid.UUID) -> list[ServerTools]:
-    """Every tool of the user's servers, from the cached lists (nothing is asked of a server)."""
-    return [ServerTools(server, tool_specs(config(box, server), cached_tools(server)))
-            for server in await repository.list_servers(session, owner_id)]  # fmt: skip
+
+async def user_tools(
+    session: AsyncSession, box: SecretBox, owner_id: uuid.UUID, db: Database | None = None
+) -> list[ServerTools]:
+    """Every tool of the user's servers, then of the admins' system servers, from the cached lists
+    (nothing is asked of a server)."""
+    servers: list[McpServer | SystemMcpServer] = [*await repository.list_servers(session, owner_id)]
+    servers += await system_repository.list_servers(session)
+    return [ServerTools(server, tool_specs(config(box, server, db), cached_tools(server))) for server in servers]
 
 
 async def user_configs(session: AsyncSession, box: SecretBox, owner_id: uuid.UUID) -> list[McpServerConfig]:
@@ -159,6 +181,8 @@ def _hint(kind: str, secrets: dict[str, Any]) -> str | None:
         return mask_secret(secrets["token"])
     if kind == "basic":
         return f"{secrets['username'][:60]} / •••"
+    if kind == "oauth":
+        return oauth_service.hint(secrets)
     if kind == "headers":
         return ", ".join(f"{name}: {mask_secret(value)}" for name, value in secrets["headers"].items())[:200]
     return None
@@ -201,6 +225,8 @@ async def _validate(session: AsyncSession, owner_id: uuid.UUID, data: ServerInpu
         if not headers and "headers" not in errors:
             errors["headers"] = "Enter at least one header, one per line: Name: value."
         secrets = {"headers": headers}
+    elif data.auth_kind == "oauth":
+        secrets = oauth_service.checked_settings(data.client_id, data.client_secret, data.scopes, stored, errors)
     require(errors)
     return secrets
 

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.agents.tools.mcp import TRANSPORTS
 from app.errors import ValidationFailed
 from app.mcp_servers import service
-from app.mcp_servers.service import AUTH_KINDS, ServerInput
-from app.models import McpServer
+from app.mcp_servers.page_context import context as _context
+from app.mcp_servers.page_context import page_context
+from app.mcp_servers.service import ServerInput
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form
 from app.web.htmx import redirect
 from app.web.templates import render
 
-SECRET_FIELDS = ("token", "password", "headers")
-
-
-def _context(form: dict[str, Any], errors: dict[str, str], server: McpServer | None) -> dict[str, Any]:
-    return {
-        "form": {k: v for k, v in form.items() if k not in SECRET_FIELDS}, "errors": errors, "server": server,
-        "transports": list(TRANSPORTS.items()), "auth_kinds": list(AUTH_KINDS.items()),
-        "tools": service.cached_tools(server) if server else [],
-    }  # fmt: skip
-
 
 def _server_id(request: Request) -> uuid.UUID:
     server_id: uuid.UUID = request.path_params["server_id"]
     return server_id
-
-
-def _form_of(server: McpServer) -> dict[str, str]:
-    return {"name": server.name, "transport": server.transport, "url": server.url, "auth_kind": server.auth_kind}
 
 
 @login_required
@@ -60,9 +45,13 @@ async def create_server(request: Request) -> Response:
 
 @login_required
 async def show_server(request: Request) -> Response:
-    async with app_context(request).db.transaction() as session:
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
         server = await service.get_server(session, current_user(request).id, _server_id(request))
-    return render(request, "mcp_servers/page.html", _context(_form_of(server), {}, server))
+        context = await page_context(session, ctx.secretbox, server)
+    # Back from an OAuth sign-in: the tool list it fetched, as "Test connection" shows it.
+    connected = request.query_params.get("connected") == "1" and context["oauth"] is not None
+    return render(request, "mcp_servers/page.html", context | {"tested": connected})
 
 
 @login_required
@@ -75,7 +64,8 @@ async def update_server(request: Request) -> Response:
     except ValidationFailed as exc:
         async with ctx.db.transaction() as session:  # the rolled-back row cannot be read any more
             server = await service.get_server(session, user.id, _server_id(request))
-        return render(request, "mcp_servers/page.html", _context(form, exc.errors, server), status_code=400)
+            context = await page_context(session, ctx.secretbox, server, form, exc.errors)
+        return render(request, "mcp_servers/page.html", context, status_code=400)
     return redirect(request, str(request.url_for("mcp_servers:show", server_id=server.id)))
 
 
@@ -85,7 +75,7 @@ async def test_server(request: Request) -> Response:
     ctx, user = app_context(request), current_user(request)
     async with ctx.db.transaction() as session:
         server = await service.get_server(session, user.id, _server_id(request))
-        config = service.config(ctx.secretbox, server)
+        config = service.config(ctx.secretbox, server, ctx.db)
     # No transaction is held while the server answers (up to NOVA_MCP_TIMEOUT_SECONDS).
     tools, error = await service.test_connection(
         config, ctx.settings.egress_allowlist, ctx.settings.mcp_timeout_seconds
@@ -93,7 +83,7 @@ async def test_server(request: Request) -> Response:
     async with ctx.db.transaction() as session:
         server = await service.get_server(session, user.id, _server_id(request))
         service.remember_tools(server, tools, error)
-    context = _context(_form_of(server), {}, server) | {"tested": True}
+        context = await page_context(session, ctx.secretbox, server) | {"tested": True}
     return render(request, "mcp_servers/page.html", context, fragment="mcp_servers/_tools.html")
 
 

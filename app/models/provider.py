@@ -52,6 +52,9 @@ class Provider(IdMixin, CreatedMixin, Base):
     max_context_tokens: Mapped[int] = mapped_column(default=8192)
     # The provider's models as its last "Test connection" listed them: the forms' choices.
     models: Mapped[list[str] | None] = mapped_column(JSON)
+    # The context window (tokens) that listing reported for some models: used over
+    # max_context_tokens for them (app/providers/service.py, context_window).
+    context_windows: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     @property
     def is_system(self) -> bool:

@@ -12,6 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
 
 
+class Theme(enum.StrEnum):
+    """How pages are coloured: as the device prefers, or always light or dark."""
+
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     USER = "user"
@@ -35,6 +43,14 @@ class User(IdMixin, CreatedMixin, Base):
     )
     is_active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    theme: Mapped[Theme] = mapped_column(
+        Enum(Theme, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]),
+        default=Theme.SYSTEM,
+    )
+    # Set for an admin whose password Nova generated and printed: every page asks for a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # When an admin closed the home page's first-run checklist (it stays closed).
+    onboarding_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_admin(self) -> bool:
@@ -52,6 +68,8 @@ class UserSession(CreatedMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # Refreshed (with `ip`) at most every few minutes, for the Settings page's session list.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InviteCode(IdMixin, CreatedMixin, Base):

@@ -24,12 +24,12 @@ from app.errors import Conflict, NotFound, ThreadBusy, ValidationFailed
 from app.events import EventType, RunEvent
 from app.idempotency import service as idempotency
 from app.openai_compat import convert
+from app.openai_compat import service as asking
 from app.openai_compat.convert import ChatRequest
 from app.openai_compat.schemas import ChatCompletion, ChatCompletionRequest, ModelList
 from app.runs import control
 from app.runs import service as runs
 from app.runs.streaming import open_run_stream
-from app.threads import service as threads
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.errors import openai_error
@@ -105,12 +105,12 @@ async def _start_or_replay(
             if record.run_id is None or not record.response:  # its run was deleted with its thread
                 raise NotFound("run")
             return record.run_id, uuid.UUID(record.response["thread_id"]), True
-        thread_id = await _thread_for(session, ctx, request, user_id, chat)
-        posted = await threads.post_message(
-            session, ctx.settings, user_id, thread_id, chat.prompt, chat.model,
-            extra_instructions=chat.system, options=chat.options,
+        await _check_agent(session, ctx, user_id, chat.model)
+        posted = await asking.post_question(
+            session, ctx, user_id, chat.model, chat.prompt, _named_thread(request),
+            history=chat.history, system=chat.system, options=chat.options,
         )  # fmt: skip
-        await control.admit_start(ctx, user_id)
+        thread_id = posted.run.thread_id
         idempotency.remember(record, 200, {"thread_id": str(thread_id)}, posted.run.id)
     await control.start(ctx, posted.run)
     return posted.run.id, thread_id, False
@@ -124,31 +124,20 @@ async def _replayed(ctx: AppContext, user_id: uuid.UUID, run_id: uuid.UUID) -> A
             yield event
 
 
-def _waiting_text(run_id: str, event: RunEvent, link: str) -> str:
-    """What an integration is told when the agent asks the user something (or for an approval)."""
-    question = event.data.get("question")
-    asked = f": “{question}”" if isinstance(question, str) and question else ""
-    return (
-        f"The agent is waiting for your answer{asked}. Answer it in Nova at {link}, "
-        f"or with POST /api/v1/runs/{run_id}/answer."
-    )
+async def _check_agent(session: AsyncSession, ctx: AppContext, user_id: uuid.UUID, model: str) -> None:
+    if model not in {a.slug for a in await agent_configs.agents_for_chat(session, user_id, ctx.settings)}:
+        raise ValidationFailed({"model": f"No agent “{model}”; see GET /v1/models."})
 
 
-async def _thread_for(
-    session: AsyncSession, ctx: AppContext, request: Request, user_id: uuid.UUID, chat: ChatRequest
-) -> uuid.UUID:
-    """The thread named by the header, or a new one holding the history sent along."""
-    if chat.model not in {a.slug for a in await agent_configs.agents_for_chat(session, user_id, ctx.settings)}:
-        raise ValidationFailed({"model": f"No agent “{chat.model}”; see GET /v1/models."})
+def _named_thread(request: Request) -> uuid.UUID | None:
+    """The thread to continue (the header), or None for a new one holding the history sent along."""
     named = request.headers.get(THREAD_HEADER)
-    if named:
-        try:
-            return (await threads.get_thread(session, user_id, uuid.UUID(named))).id
-        except ValueError:
-            raise NotFound(named) from None
-    thread = await threads.create_thread(session, user_id, chat.prompt.splitlines()[0] if chat.prompt else "")
-    await threads.import_history(session, thread, chat.history)
-    return thread.id
+    if not named:
+        return None
+    try:
+        return uuid.UUID(named)
+    except ValueError:
+        raise NotFound(named) from None
 
 
 async def _stream_chunks(
@@ -168,10 +157,10 @@ async def _stream_chunks(
             yield frame(_error_body(f"The reply restarted after a failure; the thread has the full answer: {link}"))
             break
         elif event.type == EventType.RUN_FAILED:
-            yield frame(_error_body(_failed_text(run_id, event, link)))
+            yield frame(_error_body(asking.failed_text(run_id, event, link)))
             break
         elif event.type == EventType.RUN_WAITING:
-            yield frame(_error_body(_waiting_text(run_id, event, link), code="run_waiting"))
+            yield frame(_error_body(asking.waiting_text(run_id, event, link), code="run_waiting"))
             break
         elif event.terminal:
             yield frame(convert.chunk(run_id, chat.model, {}, finish="stop"))
@@ -179,10 +168,6 @@ async def _stream_chunks(
                 yield frame(convert.chunk(run_id, chat.model, {}) | {"choices": [], "usage": usage})
             break
     yield ServerSentEvent("[DONE]")
-
-
-def _failed_text(run_id: str, event: RunEvent, link: str) -> str:
-    return f"{event.data.get('error') or 'The run failed.'} (run {run_id}; the thread: {link})"
 
 
 def _error_body(message: str, code: str = "run_failed") -> dict[str, Any]:
@@ -198,20 +183,20 @@ def _farewell(message: str, code: str) -> list[ServerSentEvent]:
 async def _wait_for_completion(
     run_id: str, chat: ChatRequest, events: AsyncIterator[RunEvent], headers: dict[str, str], link: str
 ) -> Response:
-    response: Response | None = None
-    async for event in events:
-        if event.type == EventType.RUN_WAITING:
-            # Decided, and not an error: the reply is that the agent waits for the user.
-            body = convert.text_completion(run_id, chat.model, _waiting_text(run_id, event, link))
-            response = JSONResponse(body | {"nova": {"status": "waiting", "run_id": run_id, "thread_url": link}})
-        elif event.type == EventType.RUN_FAILED:
-            response = openai_error(FAILED_STATUS, _failed_text(run_id, event, link), code="run_failed")
-        elif event.terminal:
-            response = JSONResponse(convert.completion(run_id, chat.model, event))
-        if response is not None:
-            response.headers.update(headers)
-            return response
-    return openai_error(504, "The run ended without a result.")
+    outcome = await asking.follow_to_ending(events)
+    response: Response
+    if outcome is None:
+        return openai_error(504, "The run ended without a result.")
+    if outcome.ending is asking.Ending.WAITING:
+        # Decided, and not an error: the reply is that the agent waits for the user.
+        body = convert.text_completion(run_id, chat.model, asking.waiting_text(run_id, outcome.event, link))
+        response = JSONResponse(body | {"nova": {"status": "waiting", "run_id": run_id, "thread_url": link}})
+    elif outcome.ending is asking.Ending.FAILED:
+        response = openai_error(FAILED_STATUS, asking.failed_text(run_id, outcome.event, link), code="run_failed")
+    else:  # completed, or stopped: what it had said
+        response = JSONResponse(convert.completion(run_id, chat.model, outcome.event))
+    response.headers.update(headers)
+    return response
 
 
 routes = [

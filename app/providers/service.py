@@ -79,10 +79,30 @@ async def get_usable(session: AsyncSession, user_id: uuid.UUID, provider_id: uui
 MAX_REMEMBERED_MODELS = 500  # a listing far longer is no use in a picker
 
 
-async def remember_models(session: AsyncSession, user_id: uuid.UUID, provider_id: uuid.UUID, models: list[str]) -> None:
-    """Keep what "Test connection" listed: the model pickers offer it from then on."""
+async def remember_models(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    models: list[str],
+    context_windows: dict[str, int] | None = None,
+) -> None:
+    """Keep what "Test connection" listed: the model pickers offer it from then on, and runs
+    budget their history with the context windows it reported."""
     provider = await get_usable(session, user_id, provider_id)
     provider.models = sorted(set(models))[:MAX_REMEMBERED_MODELS]
+    provider.context_windows = {m: t for m, t in (context_windows or {}).items() if m in provider.models} or None
+
+
+def context_window(provider: Provider, model: str) -> int:
+    """The tokens a run may fill with `model`: what its server reported, else the provider's setting.
+
+    Ollama reported the model's maximum, but its window is the num_ctx Nova asks for (the
+    setting, app/agents/llm.py): the smaller of the two, so memory stays what the admin chose.
+    """
+    reported = (provider.context_windows or {}).get(model)
+    if reported is None:
+        return provider.max_context_tokens
+    return min(reported, provider.max_context_tokens) if provider.kind is ProviderKind.OLLAMA else reported
 
 
 async def get_manageable(session: AsyncSession, user_id: uuid.UUID, is_admin: bool, provider_id: uuid.UUID) -> Provider:
@@ -116,6 +136,8 @@ async def create_provider(
 async def update_provider(session: AsyncSession, box: SecretBox, provider: Provider, data: ProviderInput) -> Provider:
     """Blank API key keeps the stored one, since the form never shows it back."""
     kind, context_tokens = await _validate(session, provider.owner_id, data, existing=provider)
+    if (kind, _base_url(kind, data.base_url)) != (provider.kind, provider.base_url):
+        provider.context_windows = None  # another server: the next test reads its own
     provider.name = data.name
     provider.kind = kind
     provider.base_url = _base_url(kind, data.base_url)
@@ -143,12 +165,13 @@ def provider_config(
     admin's `allowlist`); a system provider was set up by an admin and is trusted.
     """
     key = box.decrypt(provider.api_key_encrypted) if provider.api_key_encrypted else None
+    model = model or provider.default_model
     return ProviderConfig(
         kind=provider.kind.value,
         base_url=provider.base_url,
         api_key=key,
-        model=model or provider.default_model,
-        max_context_tokens=provider.max_context_tokens,
+        model=model,
+        max_context_tokens=context_window(provider, model),
         egress=None if provider.is_system else EgressPolicy(allow=tuple(allowlist)),
     )
 

@@ -134,7 +134,9 @@ async def test_provider(request: Request) -> Response:
     result = await check_connection(config)
     if result.ok:
         async with ctx.db.transaction() as session:
-            await service.remember_models(session, current_user(request).id, provider.id, result.models)
+            await service.remember_models(
+                session, current_user(request).id, provider.id, result.models, result.context_windows
+            )
     context = {"result": result, "provider": provider}
     return render(request, "providers/connection.html", context, fragment="providers/_connection.html")
 

@@ -9,7 +9,7 @@ import uuid
 from contextlib import suppress
 from datetime import datetime
 
-from app import request_ids
+from app import logs, request_ids
 from app.agents.errors import ProviderFailure
 from app.agents.runtime import GraphSession, saved_reply_text, stream_reply
 from app.agents.spec import Paused, Usage
@@ -17,8 +17,9 @@ from app.context import AppContext
 from app.db import utcnow
 from app.events import EventType
 from app.events.writer import EventWriter
+from app.metrics import observe as metrics
 from app.models import RunStatus
-from app.runs import lifecycle, partial
+from app.runs import lifecycle, partial, summarizing
 from app.runs.plan import RunAbandoned, RunPlan
 from app.runs.service import Outcome
 from app.runs.stop_watch import CANCEL_POLL_SECONDS, stop_watch
@@ -30,6 +31,7 @@ WORKER_STOPPED = "The worker running it stopped."
 
 
 async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
+    logs.run_id.set(str(run_id))  # this job's log lines name their run
     window = ctx.settings.stream_coalesce_ms / 1000
     writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)), window)
     try:
@@ -43,6 +45,7 @@ async def execute_run(ctx: AppContext, run_id: uuid.UUID) -> None:
         return
     if plan.request_id:  # this job's log lines carry the id of the request that started the run
         request_ids.current.set(plan.request_id)
+    logs.user_id.set(str(plan.user.owner_id))
     kind = EventType.RUN_RESUMED if plan.resume is not None else EventType.RUN_STARTED
     await writer.emit(kind, {"run_id": str(run_id), "attempt": plan.attempt})
     progress = _Progress(plan.text_before)
@@ -104,10 +107,13 @@ async def _generate_with_retries(
     # instead of repeating it (its tool calls included).
     graph = GraphSession(await ctx.checkpointer(), plan.graph_thread)
     continuing = plan.restarted and await _start_from_saved_step(graph, writer, plan, progress, WORKER_STOPPED, True)
+    # Only a fresh start sends the history; a resume or a saved step has it in the checkpoint.
+    fresh = plan.resume is None and not continuing
+    history = await summarizing.prepare(ctx, plan, writer.emit) if fresh else summarizing.History(None, plan.turns)
     for attempt in range(retries + 1):
         try:
             async for item in stream_reply(
-                plan.spec, plan.turns, tools=tools, session=graph, emit=writer.emit,
+                plan.spec, history.turns, tools=tools, session=graph, emit=writer.emit, summary=history.summary,
                 resume=None if continuing else plan.resume, interrupt_id=plan.interrupt_id,
                 continue_from_checkpoint=continuing,
             ):  # fmt: skip
@@ -121,6 +127,7 @@ async def _generate_with_retries(
                 writer.delta(item)
             return progress.outcome(RunStatus.COMPLETED)
         except ProviderFailure as failure:
+            metrics.provider_failed(failure.kind)
             if not failure.transient or attempt == retries:
                 reason = str(failure.after_retries(attempt))
                 return progress.outcome(RunStatus.FAILED, reason, f"provider:{failure.kind}")

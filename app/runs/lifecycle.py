@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from app.context import AppContext
 from app.errors import QueueUnavailable
 from app.events.writer import EventWriter
+from app.metrics import observe as metrics
 from app.models import Run, RunStatus
 from app.runs import admission, repository, service, titles, trace
 from app.runs.endings import BY_STATUS
@@ -31,6 +32,8 @@ async def begin_attempt(ctx: AppContext, run_id: uuid.UUID) -> RunPlan | None:
         claim = await service.claim_attempt(session, run_id)
     if claim is None:
         return None
+    if claim.attempt == 1 and not claim.resuming:
+        metrics.run_started(claim.run.created_at, claim.run.started_at)
     if claim.attempt > ctx.settings.run_max_attempts:
         raise RunAbandoned(f"The run was interrupted {claim.attempt - 1} times (its worker stopped); giving up.")
     async with ctx.db.transaction() as session:
@@ -75,6 +78,9 @@ async def emit_terminal(ctx: AppContext, run_id: uuid.UUID, writer: EventWriter 
         run = await session.get(Run, run_id)
         reply = await repository.reply_for(session, run_id)
     assert run is not None and run.status.is_terminal
+    # Here, where every run's end passes once (finished, stopped while waiting, expired).
+    metrics.run_ended(run.status.value, run.agent_id, run.started_at, run.finished_at, run.first_token_at,
+                      run.trace or [])  # fmt: skip
     if writer is None:
         writer = EventWriter(ctx.events, str(run_id), await ctx.events.last_id(str(run_id)))
     await writer.emit(BY_STATUS[run.status].event, service.terminal_data(run, reply))

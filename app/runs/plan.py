@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agents.spec import AgentSpec, Turn
 from app.context import AppContext
 from app.models import Agent, MessageRole, User
-from app.runs import attachments, repository
+from app.runs import attachments, repository, summaries
 from app.runs.service import Claim
 from app.runs.tool_assembly import AgentNode, AgentUnavailable, UserTooling, load_agent, load_user_tooling
 
@@ -34,6 +34,11 @@ class RunPlan:
     interrupt_id: str | None = None
     text_before: str = ""
     request_id: str | None = None  # of the request that started the run
+    # The messages `turns` came from, and the stored summary of the first ones, if any
+    # (app/runs/summarizing.py sends it instead of them).
+    thread_id: uuid.UUID | None = None
+    turn_ids: tuple[uuid.UUID, ...] = ()
+    summary: summaries.StoredSummary | None = None
 
     @property
     def spec(self) -> AgentSpec:
@@ -56,7 +61,9 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
     user = replace(await load_user_tooling(session, ctx, run.owner_id, owner.timezone), thread_id=run.thread_id)
     history = await repository.conversation(session, run.thread_id)
     carried = await attachments.for_messages(session, ctx, [m.id for m in history if m.role is MessageRole.USER])
-    turns = [Turn(m.role.value, m.content, carried.get(m.id, ())) for m in history if m.run_id != run.id]
+    shown = [m for m in history if m.run_id != run.id]
+    turns = [Turn(m.role.value, m.content, carried.get(m.id, ())) for m in shown]
+    turn_ids = tuple(m.id for m in shown)
     pending = claim.pending
     return RunPlan(
         run_id=run.id, attempt=claim.attempt, restarted=claim.restarted, agent=node, user=user, turns=turns,
@@ -64,6 +71,8 @@ async def load_plan(session: AsyncSession, ctx: AppContext, claim: Claim) -> Run
         graph_thread=str(pending.get("graph_thread") or run.id),
         resume=pending.get("answer"), interrupt_id=pending.get("interrupt_id"),
         text_before=str(pending.get("text", "")), request_id=run.request_id,
+        thread_id=run.thread_id, turn_ids=turn_ids,
+        summary=await summaries.for_history(session, run.thread_id, turn_ids),
     )  # fmt: skip
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import FinishReason, Message, MessageRole, Run, RunStatus, User
+from app.models import FinishReason, Message, MessageRole, Run, RunStatus, Thread, User
+from app.models.thread import branch_upward
 from app.pagination import Keyset, newest_first
 
 
@@ -88,16 +89,26 @@ async def reply_for(session: AsyncSession, run_id: uuid.UUID) -> Message | None:
 
 
 async def conversation(session: AsyncSession, thread_id: uuid.UUID) -> Sequence[Message]:
-    """The thread's messages a model should see: no error notices."""
+    """The messages a model should see: the thread's branch shown, oldest first, no error notices.
+    (While a run is active its branch cannot change: it ends at the message the run answers.)"""
+    thread = await session.get(Thread, thread_id)
+    if thread is None or thread.current_message_id is None:
+        return []
+    path = branch_upward(thread.current_message_id)
     query = (
         select(Message)
-        .where(
-            Message.thread_id == thread_id,
-            (Message.finish_reason.is_(None)) | (Message.finish_reason != FinishReason.ERROR),
-        )
-        .order_by(Message.created_at, Message.id)
+        .join(path, Message.id == path.c.id)
+        .where((Message.finish_reason.is_(None)) | (Message.finish_reason != FinishReason.ERROR))
+        .order_by(path.c.depth.desc())
     )
     return (await session.scalars(query)).all()
+
+
+async def version_ids(session: AsyncSession, message: Message) -> list[uuid.UUID]:
+    """`message` and its siblings (its other versions: regenerated replies), oldest first."""
+    same_parent = Message.parent_id.is_(None) if message.parent_id is None else Message.parent_id == message.parent_id
+    query = select(Message.id).where(Message.thread_id == message.thread_id, same_parent)
+    return list((await session.scalars(query.order_by(Message.created_at, Message.id))).all())
 
 
 def reply_message(run: Run, content: str, finish: FinishReason, created_at: datetime) -> Message:

@@ -87,7 +87,7 @@ async def load_user_tooling(session: AsyncSession, ctx: AppContext, owner_id: uu
     secrets = tuple(v for group in stored.values() for k, v in group.items() if k == "password" and v)
     custom = {spec.name: spec for spec in await tool_settings.catalog(session) if spec.name not in BY_NAME}
     # MCP tools from each server's cached list; their credentials never appear in a step.
-    for group in await mcp_servers.user_tools(session, ctx.secretbox, owner_id):
+    for group in await mcp_servers.user_tools(session, ctx.secretbox, owner_id, ctx.db):
         custom.update((spec.name, spec) for spec in group.specs)
         secrets += mcp_servers.config(ctx.secretbox, group.server).secrets()
     return UserTooling(owner_id, timezone, env, secrets, custom)

@@ -17,7 +17,8 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.events import EventType, RunEvent
 from app.models import FinishReason, Message, MessageRole, Run, RunStatus
-from app.runs import control, service, stats, titles, trace
+from app.models.thread import MessageVersions
+from app.runs import control, repository, service, stats, titles, trace
 from app.runs.display import agents_by_id, live_template, next_status, pause_view, run_view
 from app.runs.endings import ending_of_event
 from app.runs.streaming import open_run_stream, text_so_far
@@ -88,10 +89,14 @@ async def _done_html(request: Request, ctx: AppContext, message: Message) -> str
     async with ctx.db.transaction() as session:
         finished = await session.get(Run, message.run_id) if message.run_id else None
         wants_title = finished is not None and await titles.wanted(session, finished)
+        reply = await repository.reply_for(session, finished.id) if finished else None
+        versions = await repository.version_ids(session, reply) if reply else []
     context = {
         "message": message,
         "agents_by_id": await agents_by_id(ctx, message.agent_id),
         "reply_stats": {finished.id: stats.of_run(finished)} if finished else {},
+        # A regenerated reply: the switch between it and the earlier ones.
+        "versions": {reply.id: MessageVersions.among(versions, reply.id)} if reply and len(versions) > 1 else {},
     }
     html_message = render_fragment(request, "threads/_message.html", context)
     if wants_title:

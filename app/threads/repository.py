@@ -7,11 +7,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, cast, column, exists, func, literal_column, null, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    cast,
+    column,
+    delete,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Message, Thread
+from app.models.thread import branch_downward, branch_upward
 from app.pagination import Keyset, newest_first
 
 
@@ -56,27 +71,56 @@ async def get_thread(session: AsyncSession, owner_id: uuid.UUID, thread_id: uuid
     return await session.scalar(query)
 
 
-async def latest_messages(
-    session: AsyncSession, thread_id: uuid.UUID, limit: int, before: Message | None = None
-) -> list[Message]:
-    """Up to `limit` messages (oldest first) that come before `before`, or the newest ones."""
-    query = select(Message).where(Message.thread_id == thread_id)
-    if before is not None:
-        query = query.where(
-            (Message.created_at < before.created_at)
-            | ((Message.created_at == before.created_at) & (Message.id < before.id))
-        )
-    query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
-    return list(reversed((await session.scalars(query)).all()))
+async def branch(session: AsyncSession, last_id: uuid.UUID, limit: int | None = None) -> list[Message]:
+    """`last_id` and the messages before it on its branch (up to `limit` in all), oldest first."""
+    path = branch_upward(last_id, limit)
+    query = select(Message).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
+    return list((await session.scalars(query)).all())
+
+
+async def branch_ids(session: AsyncSession, last_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+    """The ids of `branch`, newest first."""
+    path = branch_upward(last_id, limit)
+    return [_as_id(row) for row in await session.scalars(select(path.c.id).order_by(path.c.depth))]
 
 
 async def get_message(session: AsyncSession, thread_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
     return await session.scalar(select(Message).where(Message.id == message_id, Message.thread_id == thread_id))
 
 
-async def latest_message(session: AsyncSession, thread_id: uuid.UUID) -> Message | None:
-    query = select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at.desc(), Message.id.desc())
-    return await session.scalar(query.limit(1))
+async def siblings(
+    session: AsyncSession, thread_id: uuid.UUID, messages: Sequence[Message]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """For each of `messages` that has other versions: the ids of all of them (its own among
+    them), oldest first. Versions share a parent (the first messages of a thread share none)."""
+    parents = {m.parent_id for m in messages}
+    wanted = [Message.parent_id.in_([p for p in parents if p is not None])]
+    if None in parents:
+        wanted.append(Message.parent_id.is_(None))
+    query = (
+        select(Message.id, Message.parent_id)
+        .where(Message.thread_id == thread_id, or_(*wanted))
+        .order_by(Message.created_at, Message.id)
+    )
+    versions: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for message_id, parent_id in (await session.execute(query)).all():
+        versions.setdefault(parent_id, []).append(message_id)
+    return {m.id: versions[m.parent_id] for m in messages if len(versions.get(m.parent_id, ())) > 1}
+
+
+async def newest_below(session: AsyncSession, message_id: uuid.UUID) -> uuid.UUID:
+    """The newest of `message_id` and the messages after it: the end of its latest branch."""
+    below = branch_downward(message_id)
+    query = select(Message.id).join(below, Message.id == below.c.id)
+    return _as_id(await session.scalar(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(1)))
+
+
+async def delete_from(session: AsyncSession, message_id: uuid.UUID) -> set[uuid.UUID]:
+    """Delete `message_id` and every message after it (on every branch through it); their ids."""
+    below = branch_downward(message_id)
+    ids = {_as_id(row) for row in await session.scalars(select(below.c.id))}
+    await session.execute(delete(Message).where(Message.id.in_(ids)).execution_options(synchronize_session="fetch"))
+    return ids
 
 
 @dataclass(frozen=True)
@@ -160,17 +204,3 @@ async def threads_by_id(
 
 async def messages_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Message]:
     return {message.id: message for message in await session.scalars(select(Message).where(Message.id.in_(ids)))}
-
-
-async def count_newer(session: AsyncSession, message: Message, limit: int) -> int:
-    """How many of its thread's messages come after `message` (counted up to `limit`)."""
-    newer = (
-        select(Message.id)
-        .where(
-            Message.thread_id == message.thread_id,
-            (Message.created_at > message.created_at)
-            | ((Message.created_at == message.created_at) & (Message.id > message.id)),
-        )
-        .limit(limit)
-    )
-    return int(await session.scalar(select(func.count()).select_from(newer.subquery())) or 0)

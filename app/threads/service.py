@@ -163,13 +163,15 @@ class MessagePage:
 async def message_page(
     session: AsyncSession, thread: Thread, before_id: uuid.UUID | None = None, size: int = MESSAGES_PER_PAGE
 ) -> MessagePage:
-    """The newest messages of a thread, or those before one of its messages: a long thread opens fast."""
-    before = None
+    """The newest messages of the branch shown, or those before one of its messages: a long
+    thread opens fast."""
+    last_id = thread.current_message_id
     if before_id is not None:
         before = await repository.get_message(session, thread.id, before_id)
         if before is None:
             raise NotFound(str(before_id))
-    found = await repository.latest_messages(session, thread.id, size + 1, before)
+        last_id = before.parent_id
+    found = await repository.branch(session, last_id, size + 1) if last_id else []
     if len(found) <= size:
         return MessagePage(found, None)
     shown = found[1:]
@@ -178,14 +180,12 @@ async def message_page(
 
 async def message_page_reaching(session: AsyncSession, thread: Thread, message_id: uuid.UUID) -> MessagePage:
     """The newest messages, reaching back to `message_id` (a search result) if it is among the
-    newest MAX_REACH; else just the newest page."""
-    message = await repository.get_message(session, thread.id, message_id)
-    if message is None:
+    newest MAX_REACH of the branch shown; else just the newest page."""
+    last_id = thread.current_message_id
+    shown = await repository.branch_ids(session, last_id, MAX_REACH) if last_id else []
+    if message_id not in shown:
         return await message_page(session, thread)
-    newer = await repository.count_newer(session, message, MAX_REACH)
-    if newer >= MAX_REACH:
-        return await message_page(session, thread)
-    return await message_page(session, thread, size=max(MESSAGES_PER_PAGE, newer + 1))
+    return await message_page(session, thread, size=max(MESSAGES_PER_PAGE, shown.index(message_id) + 1))
 
 
 @dataclass(frozen=True)
@@ -234,8 +234,8 @@ async def retry_reply(
     thread = await get_thread(session, owner_id, thread_id)
     if await runs.active_run(session, thread.id) is not None:  # said first: it is why the reply is not last
         raise Conflict(runs.BUSY_MESSAGE)
-    latest = await repository.latest_message(session, thread.id)
-    if latest is None or latest.id != message_id or latest.finish_reason is not FinishReason.ERROR:
+    latest = await repository.get_message(session, thread.id, message_id)
+    if latest is None or thread.current_message_id != message_id or latest.finish_reason is not FinishReason.ERROR:
         raise Conflict(RETRY_REFUSED)
     agent = await agent_for_reply(session, settings, owner_id, thread, None)
     run = await runs.start_run(session, owner_id, thread.id, agent.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -14,11 +13,13 @@ from app.agent_configs import service as agent_configs
 from app.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from app.files import service as files
 from app.models import Thread
-from app.providers import service as providers
-from app.runs import control, stats, titles
+from app.preferences import onboarding
+from app.runs import control, titles
 from app.runs import service as runs
 from app.runs.display import live_template, run_view
 from app.threads import search, service
+from app.threads.page import messages_context as _messages_context
+from app.threads.page import thread_context
 from app.web.auth import current_user, login_required
 from app.web.deps import app_context
 from app.web.forms import read_form, read_form_lists
@@ -38,53 +39,17 @@ def _page(request: Request) -> int:
     return page_number(request)
 
 
-async def _thread_context(
-    session: AsyncSession, request: Request, thread: Thread | None, *, with_messages: bool = True
-) -> dict[str, Any]:
-    """What the thread page needs: sidebar, messages, composer (fragments may skip the messages)."""
-    ctx, user_id = app_context(request), current_user(request).id
-    agents = await agent_configs.agents_for_chat(session, user_id, ctx.settings)
-    selected = thread.agent_id if thread and thread.agent_id else None
-    if selected is None and agents:
-        selected = next((a.id for a in agents if a.is_default), agents[0].id)
-    active = await runs.active_run(session, thread.id) if thread else None
-    page = await service.message_page(session, thread) if thread and with_messages else service.MessagePage([], None)
-    return {
-        "sidebar": await service.list_threads(session, user_id, _page(request), current_user(request).timezone),
-        "thread": thread,
-        **await _messages_context(session, page),
-        "run_view": await run_view(request, ctx, active) if active else None,
-        "agents": agents,
-        "agents_by_id": {agent.id: agent for agent in agents},
-        "model_providers": await providers.list_usable(session, user_id),
-        "thread_files": await files.for_thread(session, thread.id) if thread else [],
-        "upload_max_bytes": ctx.settings.upload_max_bytes,
-        "selected_agent_id": selected,
-        "form": {},
-        "errors": {},
-        "search": None,  # the sidebar's search, when its results are the page (no JavaScript)
-        "found_id": None,  # the message a search result opened the thread at
-    }
-
-
-async def _messages_context(session: AsyncSession, page: service.MessagePage) -> dict[str, Any]:
-    """A page of messages as the templates show it: the messages, the older ones' cursor, the reply stats."""
-    return {
-        "messages": page.messages,
-        "older_than": page.older_than,
-        "reply_stats": await stats.for_runs(session, [m.run_id for m in page.messages if m.run_id]),
-        "message_files": await files.for_messages(session, [m.id for m in page.messages]),
-    }
-
-
 async def home(request: Request) -> Response:
     return RedirectResponse(request.url_for("threads:list"), status_code=303)
 
 
 @login_required
 async def list_threads(request: Request) -> Response:
+    user = current_user(request)
     async with app_context(request).db.transaction() as session:
-        context = await _thread_context(session, request, None)
+        context = await thread_context(session, request, None)
+        # An admin's first-run checklist, until every step is done or they close it.
+        context["onboarding"] = await onboarding.checklist(session, user.id) if user.is_admin else None
     return render(request, "threads/page.html", context, fragment="threads/_sidebar_page.html")
 
 
@@ -102,7 +67,7 @@ async def show_thread(request: Request) -> Response:
     found = query_id(request, "m")
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
-        context = await _thread_context(session, request, thread, with_messages=found is None)
+        context = await thread_context(session, request, thread, with_messages=found is None)
         if found is not None:
             page = await service.message_page_reaching(session, thread, found)
             context.update(await _messages_context(session, page))
@@ -134,7 +99,7 @@ async def rename_thread(request: Request) -> Response:
         try:
             await service.rename_thread(session, thread, form.get("title", ""))
         except ValidationFailed as exc:
-            context = await _thread_context(session, request, thread)
+            context = await thread_context(session, request, thread)
             context.update(errors=exc.errors, form=form)
             return render(
                 request,
@@ -143,7 +108,7 @@ async def rename_thread(request: Request) -> Response:
                 fragment="threads/_title.html",
                 status_code=400,
             )
-        context = await _thread_context(session, request, thread)
+        context = await thread_context(session, request, thread)
     if is_htmx(request):
         return render(request, "threads/_renamed.html", context)
     return redirect(request, str(request.url_for("threads:show", thread_id=thread.id)))
@@ -197,7 +162,7 @@ async def post_message(request: Request) -> Response:
         return redirect(request, str(request.url_for("threads:show", thread_id=thread_id)))
     async with ctx.db.transaction() as session:
         thread = await service.get_thread(session, user_id, thread_id)
-        context = await _thread_context(session, request, thread, with_messages=False)
+        context = await thread_context(session, request, thread, with_messages=False)
     context["posted"] = posted.message
     carried = [file for file in context["thread_files"] if file.message_id == posted.message.id]
     context["message_files"] = {posted.message.id: carried}
@@ -250,7 +215,7 @@ async def search_threads(request: Request) -> Response:
             if not query:
                 return HTMLResponse("", headers={"Vary": "HX-Request"})
             return render(request, "threads/_search_results.html", {"search": _search(query, results)})
-        context = await _thread_context(session, request, None)
+        context = await thread_context(session, request, None)
     context["search"] = _search(query, results) if query else None
     return render(request, "threads/page.html", context)
 
@@ -304,14 +269,14 @@ async def _after_change(request: Request, thread: Thread, form: dict[str, str]) 
             archived = await service.archived_threads(session, current_user(request).id, _page(request))
             return render(request, "threads/_archived_list.html", _archived_context(request, archived))
         thread = await service.get_thread(session, current_user(request).id, thread.id)
-        context = await _thread_context(session, request, thread, with_messages=False)
+        context = await thread_context(session, request, thread, with_messages=False)
     return render(request, "threads/_renamed.html", context)
 
 
 async def _composer_error(request: Request, form: dict[str, str], errors: dict[str, str], status_code: int) -> Response:
     async with app_context(request).db.transaction() as session:
         thread = await service.get_thread(session, current_user(request).id, _thread_id(request))
-        context = await _thread_context(session, request, thread)
+        context = await thread_context(session, request, thread)
     context.update(errors=errors, form=form)
     return render(
         request, "threads/page.html", context,

@@ -28,7 +28,8 @@ async def _page(request: Request, **extra: Any) -> Response:
         tokens = await service.list_tokens(session, current_user(request).id)
     scopes = service.scope_choices(current_user(request).is_admin)
     context = {"tokens": tokens, "scope_options": [(s, SCOPE_LABELS[s]) for s in scopes],
-               "expiry_options": EXPIRY_OPTIONS, "form": {}, "errors": {}, "issued": None} | extra  # fmt: skip
+               "expiry_options": EXPIRY_OPTIONS, "form": {}, "errors": {}, "issued": None,
+               "public_base": app_context(request).settings.public_url.rstrip("/")} | extra  # fmt: skip
     return render(request, "tokens/page.html", context, status_code=status_code)
 
 

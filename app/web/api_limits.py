@@ -1,6 +1,6 @@
 """API request limits at the edge: each request an API token signs in is counted.
 
-`ApiLimitMiddleware` runs after authentication, so only `/api/` and `/v1/` requests that a
+`ApiLimitMiddleware` runs after authentication, so only `/api/`, `/v1/` and `/mcp` requests that a
 valid token signed count (browser pages are not API traffic; a request with a bad token is
 a 401 anyway). An event stream is one request, counted when it connects. Past either
 window, 429 with `Retry-After`, `RateLimit` and `RateLimit-Policy` (problem+json, or

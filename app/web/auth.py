@@ -29,6 +29,9 @@ class CurrentUser(BaseUser):
     session_id: str | None = None
     # None for a browser session; "read", "write" or "admin" for an API token.
     token_scope: str | None = None
+    theme: str = "system"
+    # A generated password not yet replaced: pages send the browser to the form that replaces it.
+    must_change_password: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -59,11 +62,19 @@ async def still_authenticated(conn: HTTPConnection) -> bool:
     return await check(conn)
 
 
+def allowed_before_password_change(view: View) -> View:
+    """Marks a view a browser may use while its generated password waits to be changed."""
+    view.allowed_before_password_change = True  # type: ignore[attr-defined]
+    return view
+
+
 def login_required(view: View) -> View:
     @functools.wraps(view)
     async def guarded(request: Request) -> Response:
         if not request.user.is_authenticated:
             return _unauthenticated(request)
+        if _password_change_pending(request, view):
+            return _to_password_change(request)
         if is_api_request(request) and not _scope_allows(request):
             return problem(403, "This API token is read-only: this needs a write token.", request=request)
         return await view(request)
@@ -77,6 +88,8 @@ def admin_required(view: View) -> View:
         if not request.user.is_authenticated:
             return _unauthenticated(request)
         user = current_user(request)
+        if _password_change_pending(request, view):
+            return _to_password_change(request)
         if not user.is_admin:
             return problem(403, "Only administrators can do this.", request=request)
         if user.token_scope not in (None, ADMIN_SCOPE):
@@ -89,6 +102,20 @@ def admin_required(view: View) -> View:
 def _scope_allows(request: Request) -> bool:
     user = current_user(request)
     return request.method in ("GET", "HEAD", "OPTIONS") or user.token_scope != "read"
+
+
+def _password_change_pending(request: Request, view: View) -> bool:
+    """API tokens are unaffected: only the browser session of such a user is held back."""
+    user = current_user(request)
+    exempt = getattr(view, "allowed_before_password_change", False)
+    return user.must_change_password and user.token_scope is None and not exempt
+
+
+def _to_password_change(request: Request) -> Response:
+    target = str(request.url_for("settings:page")) + "#password"
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 def _unauthenticated(request: Request) -> Response:

@@ -11,7 +11,7 @@ Two checks, and a request must pass both:
   help: no cookie value yields the token of the victim's session.
 
 Forms send the token in the `csrf_token` field, htmx in the `X-CSRF-Token` header. The
-API (/api, /v1) is exempt: it authenticates with Bearer tokens only, never with cookies.
+API (/api, /v1, /mcp) is exempt: it authenticates with Bearer tokens only, never with cookies.
 Over HTTPS the cookies get `__Host-` names, which only this host, over TLS, may set.
 """
 

@@ -29,23 +29,35 @@ class BodySizeLimitMiddleware:
     """Refuse request bodies over the limit with 413, whether declared or streamed."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, upload_paths: tuple[str, ...] = (), upload_max_bytes: int = 0
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        upload_max_bytes: int = 0,
+        import_paths: tuple[str, ...] = (),
+        import_max_bytes: int = 0,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        # File uploads (exact paths, POST) may be as large as a file may be, plus the form around it.
+        # File uploads (exact paths, POST) may be as large as a file may be, plus the form around it;
+        # thread imports (app/transfer) as large as an import may be.
         self.upload_paths = frozenset(upload_paths)
         self.upload_max_bytes = upload_max_bytes + UPLOAD_FORM_ROOM
+        self.import_paths = frozenset(import_paths)
+        self.import_max_bytes = import_max_bytes + UPLOAD_FORM_ROOM
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         is_upload = scope["method"] == "POST" and scope["path"] in self.upload_paths
-        limit = self.upload_max_bytes if is_upload else self.max_bytes
+        is_import = scope["method"] == "POST" and scope["path"] in self.import_paths
+        limit = self.upload_max_bytes if is_upload else self.import_max_bytes if is_import else self.max_bytes
+        kind = "Files" if is_upload else "Imports" if is_import else None
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
-            await self._refuse(scope, receive, send, limit, is_upload)
+            await self._refuse(scope, receive, send, limit, kind)
             return
 
         received = 0
@@ -69,11 +81,11 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(scope, receive, send, limit, is_upload)
+                await self._refuse(scope, receive, send, limit, kind)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool) -> None:
-        if is_upload:
-            detail = f"Files are limited to {(limit - UPLOAD_FORM_ROOM) / 1048576:.1f} MB.".replace(".0 MB", " MB")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, kind: str | None) -> None:
+        if kind:
+            detail = f"{kind} are limited to {(limit - UPLOAD_FORM_ROOM) / 1048576:.1f} MB.".replace(".0 MB", " MB")
         else:
             detail = f"The request body is larger than the {limit // 1024} KiB limit."
         response: Response = PlainTextResponse(detail, status_code=413)

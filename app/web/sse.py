@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
+from app.metrics import observe as metrics
 from app.settings import Settings
 from app.web.auth import still_authenticated
 from app.web.params import parse_number
@@ -124,8 +125,6 @@ async def _bounded(
     farewell: Sequence[ServerSentEvent] | None,
     revoked: Sequence[ServerSentEvent],
 ) -> AsyncIterator[ServerSentEvent]:
-    if farewell is None:
-        yield ServerSentEvent(retry=RECONNECT_MILLISECONDS)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limits.lifetime
     next_check = loop.time() + limits.reauth_every
@@ -133,7 +132,10 @@ async def _bounded(
     # while it is pending without cancelling the source mid-await.
     pending: asyncio.Task[ServerSentEvent] | None = None
     ending: Sequence[ServerSentEvent] = farewell or ()
+    metrics.stream_opened()
     try:
+        if farewell is None:
+            yield ServerSentEvent(retry=RECONNECT_MILLISECONDS)
         while (now := loop.time()) < deadline:
             if now >= next_check:
                 if not await _validates(still_valid):
@@ -152,6 +154,7 @@ async def _bounded(
                 return
             yield frame
     finally:
+        metrics.stream_closed()
         if pending is not None:
             pending.cancel()
             await asyncio.wait({pending})

@@ -93,11 +93,11 @@ async def test_password_change_ends_other_sessions(nova: Nova) -> None:
     other_device = await nova.login("ada@example.com")
     async with await nova.login("ada@example.com") as client:
         changed = await submit(
-            client, "/account/password",
+            client, "/settings/password",
             {"current_password": PASSWORD, "new_password": "a whole new secret", "confirm_password": "a whole new secret"},
         )  # fmt: skip
         still_in = await client.get("/threads")
     kicked = await other_device.get("/threads")
     await other_device.aclose()
-    assert changed.status_code == 200 and still_in.status_code == 200
+    assert changed.status_code == 303 and still_in.status_code == 200
     assert kicked.status_code == 303

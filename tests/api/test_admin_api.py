@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from app.models import Role
+from app.models import Role, User
 from tests.api.support import bearer, problem, refused, statuses
 from tests.fixtures.factories import make_provider
 from tests.fixtures.llm_server import ScriptedLLM
@@ -157,3 +157,48 @@ async def test_admin_routes_need_an_administrator_with_an_admin_token(nova: Nova
     async with nova.client() as client:
         provider = (await client.get(f"/api/v1/providers/{system.id}", headers=await bearer(nova, ada.id))).json()
     assert provider["name"] == "Shared"  # nothing was changed
+
+
+async def test_a_password_reset_link_is_made_once_and_sso_accounts_are_refused(nova: Nova) -> None:
+    root = await nova.create_user("root@example.com", role=Role.ADMIN)
+    ada = await nova.create_user("ada@example.com")
+    sso = await nova.create_user("sso@example.com")
+    async with nova.ctx.db.transaction() as session:
+        (await session.get(User, sso.id)).password_hash = ""  # type: ignore[union-attr]
+    admin = await bearer(nova, root.id, "admin")
+    async with nova.client() as client:
+        made = await client.post(f"{USERS}/{ada.id}/password-reset", headers=admin)
+        opened = await client.get(made.json()["url"])
+        refused_sso = await client.post(f"{USERS}/{sso.id}/password-reset", headers=admin)
+        unknown = await client.post(f"{USERS}/{uuid.uuid4()}/password-reset", headers=admin)
+        as_ada = await client.post(f"{USERS}/{ada.id}/password-reset", headers=await bearer(nova, ada.id))
+    assert made.status_code == 201, made.text
+    link = made.json()
+    assert link["user_id"] == str(ada.id) and "/password-reset/" in link["url"]
+    assert made.headers["cache-control"] == "no-store"
+    assert opened.status_code == 200 and "ada@example.com" in opened.text
+    assert refused(refused_sso) == ["user"]
+    assert "single sign-on" in refused_sso.json()["errors"]["user"]
+    problem(unknown, 404)
+    problem(as_ada, 403)
+
+
+async def test_deleting_a_user_takes_their_tokens_and_spares_yourself(nova: Nova, llm: ScriptedLLM) -> None:
+    root = await nova.create_user("root@example.com", role=Role.ADMIN)
+    ada = await nova.create_user("ada@example.com")
+    await make_provider(nova, ada.id, llm.base_url, name="Ada's")
+    admin, ada_token = await bearer(nova, root.id, "admin"), await bearer(nova, ada.id)
+    async with nova.client() as client:
+        myself = await client.delete(f"{USERS}/{root.id}", headers=admin)
+        by_ada = await client.delete(f"{USERS}/{root.id}", headers=ada_token)
+        deleted = await client.delete(f"{USERS}/{ada.id}", headers=admin)
+        again = await client.delete(f"{USERS}/{ada.id}", headers=admin)
+        ada_after = await client.get("/api/v1/me", headers=ada_token)
+        left = [u["email"] for u in (await client.get(USERS, headers=admin)).json()["data"]]
+    assert refused(myself) == ["user"]
+    assert "your own account" in myself.json()["errors"]["user"]
+    problem(by_ada, 403)
+    assert deleted.status_code == 204
+    problem(again, 404)
+    problem(ada_after, 401)
+    assert left == ["root@example.com"]

@@ -29,8 +29,9 @@ from tests.fixtures.nova import Nova
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-# Served about the API rather than part of it.
-UNDOCUMENTED = {"api:openapi"}
+# Served about the API rather than part of it; /mcp speaks MCP (JSON-RPC), not REST (README: API);
+# /metrics is Prometheus's text format (README: Operations).
+UNDOCUMENTED = {"api:openapi", "mcp:endpoint", "health:metrics"}
 
 
 def api_routes() -> list[Route]:

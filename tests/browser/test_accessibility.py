@@ -188,7 +188,7 @@ def test_axe_finds_nothing_serious_on_the_main_pages(nova_app: LiveNova, page: P
     page.keyboard.press("Escape")
     page.set_viewport_size({"width": 1280, "height": 720})
 
-    for path in ("/providers", "/agents", "/tools", "/memory", "/tokens", "/account"):
+    for path in ("/providers", "/agents", "/tools", "/memory", "/tokens", "/settings"):
         page.goto(url + path)
         check(page, url, path, failures)
     assert failures == {}, pformat(failures, width=120)

@@ -22,6 +22,12 @@ def test_login_add_provider_agent_thread_and_message(page: Page, llm: ScriptedLL
         page.fill("input[name=email]", "me@example.com")
         page.fill("input[name=password]", nova.admin_password())
         page.click("button[type=submit]")
+        # The printed password is replaced first (app/preferences/), then the home page.
+        expect(page).to_have_url(nova.url + "/settings#password")
+        page.fill("input[name=current_password]", nova.admin_password())
+        page.fill("input[name=new_password]", "my own admin passphrase")
+        page.fill("input[name=confirm_password]", "my own admin passphrase")
+        page.click("#password button[type=submit]")
         expect(page).to_have_url(nova.url + "/threads")
 
         page.click("nav >> text=Providers")

@@ -89,7 +89,7 @@ def test_search_pin_and_archive_on_a_desktop(nova_app: LiveNova, page: Page, art
     expect(labels).to_have_text(["Pinned", "Today"])
     screenshot(page, artifacts_dir / "thread-pinned-archived-desktop.png")
 
-    page.locator("#sidebar .sidebar-archived").click()
+    page.locator("#sidebar").get_by_role("link", name="Archived", exact=True).click()
     expect(page.locator("h1")).to_have_text("Archived threads")
     expect(page.locator(".archived-item")).to_have_count(1)
     screenshot(page, artifacts_dir / "threads-archived-page.png")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from app.db import utcnow
@@ -94,6 +95,8 @@ async def test_types_come_from_the_content_and_limits_hold(nova: Nova) -> None:
         assert refused(raw) == ["file"]
 
 
+# The SQL that differs between dialects: the quota's sum, the expiry's dates, owner scoping, cascades.
+@pytest.mark.both_databases
 async def test_the_quota_counts_every_file(database_url: str, tmp_path: Path) -> None:
     from tests.fixtures.nova import nova_settings
 
@@ -107,6 +110,7 @@ async def test_the_quota_counts_every_file(database_url: str, tmp_path: Path) ->
             assert "Delete some files" in over.json()["detail"]
 
 
+@pytest.mark.both_databases
 async def test_another_users_file_is_not_there(nova: Nova, llm: ScriptedLLM) -> None:
     owner = await nova.create_user("ada@example.com")
     stranger = await nova.create_user("eve@example.com", role=Role.USER)
@@ -176,6 +180,7 @@ async def test_a_long_text_is_cut_with_a_note(database_url: str, tmp_path: Path,
     assert text.count("word") < 250
 
 
+@pytest.mark.both_databases
 async def test_deleting_a_thread_deletes_its_files_and_old_files_expire(database_url: str, tmp_path: Path) -> None:
     from tests.fixtures.nova import nova_settings
 

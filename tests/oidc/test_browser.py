@@ -80,7 +80,7 @@ def test_first_login_and_logout_through_the_provider(
     expect(page.locator(".whoami")).to_have_text("ada@example.com")
     created = runner.run(account(live, "ada@example.com"))
     assert created is not None and created.role is Role.USER
-    page.goto(live.url + "/account")
+    page.goto(live.url + "/settings")
     expect(page.get_by_text("Nova holds no password for this account")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "oidc-account.png"), full_page=True)
 

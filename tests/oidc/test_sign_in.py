@@ -16,8 +16,8 @@ from tests.oidc.flow import browser, error_on, identities, sign_in, users
 async def test_first_sign_in_creates_the_account_then_finds_it(sso_nova: OpenNova, provider: Provider) -> None:
     async with sso_nova(OIDC_AUTO_CREATE="true") as nova:
         async with browser(nova) as client:
-            page = await sign_in(client, next_url="/account")
-            assert (page.status_code, page.url.path) == (200, "/account")
+            page = await sign_in(client, next_url="/settings")
+            assert (page.status_code, page.url.path) == (200, "/settings")
             assert "ada@example.com" in page.text
             assert "Nova holds no password" in page.text and 'name="current_password"' not in page.text
             await submit(client, "/logout")

@@ -177,9 +177,9 @@ async def test_a_password_change_ends_the_streams_of_other_sessions(nova: Nova, 
         stream = open_stream(laptop, f"/threads/{thread_id}/runs/{run_id}/stream")
         await asyncio.sleep(0.3)
         new = "a brand new horse battery"
-        changed = await submit(phone, "/account/password",
+        changed = await submit(phone, "/settings/password",
                                {"current_password": PASSWORD, "new_password": new, "confirm_password": new})  # fmt: skip
-        assert changed.status_code == 200, changed.text
+        assert changed.status_code == 303, changed.text
         body = await closes_within(stream)
         assert await run_status(nova, run_id) is RunStatus.RUNNING  # the run is the user's, not the session's
         # The session that changed the password goes on: its new stream stays open.

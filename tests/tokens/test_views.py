@@ -33,6 +33,8 @@ async def test_token_is_shown_once_and_stored_hashed(nova: Nova) -> None:
     assert stored is not None and stored.token_hash == token_hash(secret)
     assert secret not in listing.text
     assert "laptop" in listing.text
+    base = nova.ctx.settings.public_url
+    assert all(f"<code>{base}{path}</code>" in listing.text for path in ("/v1", "/mcp", "/metrics"))  # where it works
 
 
 async def test_bearer_token_reaches_the_api(nova: Nova, llm: ScriptedLLM) -> None:

@@ -98,12 +98,13 @@ async def test_a_changed_password_renders_forms_for_the_new_session(nova: Nova) 
     async with await nova.login("ada@example.com") as client:
         changed = await submit(
             client,
-            "/account/password",
+            "/settings/password",
             {
                 "current_password": PASSWORD,
                 "new_password": "a new long password",
                 "confirm_password": "a new long password",
             },
+            follow_redirects=True,
         )
         assert changed.status_code == 200, changed.text
         logout = await client.post("/logout", data={"csrf_token": csrf_in(changed.text)})

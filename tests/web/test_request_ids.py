@@ -3,6 +3,8 @@ request and of the run it starts (in-process and on an arq worker)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 import uuid
@@ -18,6 +20,7 @@ from tests.fixtures.factories import make_agent, make_provider
 from tests.fixtures.llm_server import ScriptedLLM, ScriptedReply
 from tests.fixtures.nova import Nova
 from tests.fixtures.runs import finished_run
+from tests.fixtures.server import _drain
 
 
 async def test_a_well_formed_id_is_echoed_and_any_other_replaced(nova: Nova) -> None:
@@ -57,21 +60,38 @@ async def test_the_run_a_request_starts_logs_under_its_id(
 
 
 @pytest.mark.live
-async def test_a_worker_logs_a_run_under_the_id_of_the_request_that_started_it(
+async def test_json_logs_of_the_web_process_and_the_worker_name_the_request_run_and_user(
     request: pytest.FixtureRequest, tmp_path: Path, llm: ScriptedLLM
 ) -> None:
-    async with start_live(request, "scaled", tmp_path) as live:
+    async with start_live(request, "scaled", tmp_path, NOVA_LOG_FORMAT="json", NOVA_LOG_LEVEL="info") as live:
         await live.seed(llm.base_url)
         llm.queue(ScriptedReply(status=401))
         thread = await live.new_thread()
         async with live.api() as client:
             posted = await client.post(
-                f"/api/v1/threads/{thread}/messages", json={"content": "hi"}, headers={"X-Request-ID": "worker-trace-9"}
+                f"/api/v1/threads/{thread}/messages",
+                json={"content": "a private question"},
+                headers={"X-Request-ID": "worker-trace-9"},
             )
+            await client.get("/password-reset/a-secret-reset-token")
+            await client.get("/login/oidc/callback?code=secret-code&state=secret-state")
         await live.wait_terminal(posted.json()["run_id"])
-        logs = worker_logs(tmp_path)
-    failed = [line for line in logs.splitlines() if posted.json()["run_id"] in line and "failed" in line]
-    assert failed and all("[worker-trace-9]" in line for line in failed)
+        worker = [json.loads(line) for line in worker_logs(tmp_path).splitlines()]
+        await asyncio.sleep(0.2)
+        _drain(live.web)
+        web_lines = list(live.web.output)
+    run_id = posted.json()["run_id"]
+    failed = [line for line in worker if line.get("run_id") == run_id and "failed" in line["message"]]
+    assert failed and all(line["request_id"] == "worker-trace-9" for line in failed)
+    assert all(line["user_id"] == str(live.user_id) and line["level"] == "WARNING" for line in failed)
+    web = [json.loads(line) for line in web_lines if line.startswith("{")]
+    access = [line for line in web if line["logger"] == "uvicorn.access"]
+    posted_line = next(line for line in access if f"/threads/{thread}/messages" in line["message"])
+    assert posted_line["request_id"] == "worker-trace-9" and posted_line["user_id"] == str(live.user_id)
+    everything = "\n".join(web_lines) + worker_logs(tmp_path)
+    assert "/password-reset/…" in everything and "callback?…" in everything
+    for secret in ("a-secret-reset-token", "secret-code", "secret-state", "a private question", live.token):
+        assert secret not in everything
 
 
 def worker_logs(folder: Path) -> str:

@@ -45,8 +45,8 @@ def summarize(tool: str, args: dict[str, Any]) -> str:
         return phrases[tool]
     if tool.startswith("calendar_"):
         return "Calendar: " + tool.removeprefix("calendar_").replace("_", " ")
-    if tool.startswith("mcp__"):  # an MCP server's tool: mcp__<server>__<tool>
-        server, _, name = tool.removeprefix("mcp__").partition("__")
+    if tool.startswith(("mcp__", "sysmcp__")):  # an MCP server's tool: [sys]mcp__<server>__<tool>
+        server, _, name = tool.split("__", 1)[1].partition("__")
         return f"Using {name or tool} ({server})"
     if tool.startswith("ask_agent_"):
         return f"Asking the agent {tool.removeprefix('ask_agent_')}: “{short}”"

@@ -1,4 +1,5 @@
-"""Tools of a user's MCP servers (Streamable HTTP or SSE), reached through the egress guard.
+"""Tools of MCP servers: a user's (Streamable HTTP or SSE), reached through the egress guard, or
+an admin's stdio server, a program started for each connection (`mcp_stdio.py`).
 
 Every call opens its own connection and closes it: nothing outlives a call, so a run that
 pauses for an approval, or moves to another worker, needs nothing back. The tool list is
@@ -14,9 +15,11 @@ import hashlib
 import importlib
 import json
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from app.agents.tools import mcp_stdio
 from app.agents.tools.context import ToolContext, ToolFailure
 from app.egress import EgressPolicy
 
@@ -27,11 +30,25 @@ if TYPE_CHECKING:
 
 TRANSPORTS = {"http": "Streamable HTTP", "sse": "SSE (legacy)"}
 PREFIX = "mcp"  # stored tool names are mcp:<server slug>:<tool>
+SYSTEM_PREFIX = "sysmcp"  # an admin's stdio server: sysmcp:<slug>:<tool>, never a user's slug
+WHOLE_SERVER = "*"  # the tool name that stands for all of a server's tools
 MAX_NAME = 64  # what OpenAI-compatible APIs accept for a function name
 
 
 class McpError(Exception):
     """The server could not be reached, refused us, or did not answer in time."""
+
+
+class McpCredentialsRefused(McpError):
+    """The server answered 401: the credentials were sent and not accepted."""
+
+
+class McpAuth(Protocol):
+    """Credentials looked up for each connection (OAuth: tokens that expire and are refreshed)."""
+
+    async def headers(self, policy: EgressPolicy, *, renew: bool = False) -> dict[str, str]:
+        """The headers for this connection; `renew` after the server refused them. McpError if none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -43,10 +60,18 @@ class McpServerConfig:
     transport: str
     url: str
     headers: dict[str, str] = field(default_factory=dict, repr=False)
+    # A stdio server (admins' only): the program, its arguments, environment and directory.
+    command: str = ""
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    cwd: str = ""
+    prefix: str = PREFIX
+    # OAuth: headers fetched (and tokens refreshed) for each connection.
+    auth: McpAuth | None = field(default=None, repr=False, compare=False)
 
     def secrets(self) -> tuple[str, ...]:
-        """Header values to redact from steps and traces."""
-        found: list[str] = []
+        """Header and environment values to redact from steps and traces."""
+        found: list[str] = list(self.env.values())
         for value in self.headers.values():
             found.append(value)
             scheme, _, credential = value.partition(" ")
@@ -88,16 +113,16 @@ def auth_headers(kind: str, secrets: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def stored_name(slug: str, tool: str) -> str:
-    return f"{PREFIX}:{slug}:{tool}"
+def stored_name(slug: str, tool: str, prefix: str = PREFIX) -> str:
+    return f"{prefix}:{slug}:{tool}"
 
 
-def model_name(slug: str, tool: str) -> str:
+def model_name(slug: str, tool: str, prefix: str = PREFIX) -> str:
     """What the model calls the tool: letters, digits, _ and - only, at most 64 characters."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{PREFIX}__{slug}__{tool}")
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}__{slug}__{tool}")
     if len(name) <= MAX_NAME:
         return name
-    digest = hashlib.sha256(stored_name(slug, tool).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(stored_name(slug, tool, prefix).encode()).hexdigest()[:8]
     return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
@@ -110,32 +135,41 @@ def server_of(tool_name: str) -> str | None:
 
 async def list_tools(server: McpServerConfig, policy: EgressPolicy, seconds: float) -> list[McpTool]:
     """The server's tools, asked over a fresh connection."""
+    if server.auth is not None:
+        return await _with_auth(server, policy, lambda ready: list_tools(ready, policy, seconds))  # type: ignore[no-any-return]
     statuses: list[int] = []
-    client = await _client(server, policy, seconds, statuses)
+    with _stderr(server) as stderr:
+        client = await _client(server, policy, seconds, statuses, stderr)
 
-    async def ask() -> list[McpTool]:
-        async with client:
-            found = await client.list_tools()
-        return [McpTool(t.name, t.description or "", dict(t.input_schema or {"type": "object"})) for t in found]
+        async def ask() -> list[McpTool]:
+            async with client:
+                found = await client.list_tools()
+            return [McpTool(t.name, t.description or "", dict(t.input_schema or {"type": "object"})) for t in found]
 
-    return await _guarded(server, ask(), seconds, statuses)  # type: ignore[no-any-return]
+        return await _guarded_with_stderr(server, ask(), seconds, statuses, stderr)  # type: ignore[no-any-return]
 
 
 async def call_tool(
     server: McpServerConfig, policy: EgressPolicy, tool: str, arguments: dict[str, Any], seconds: float
 ) -> str:
     """The tool's result as text for the model; ToolFailure if the tool itself failed."""
+    if server.auth is not None:
+        try:
+            return await _with_auth(server, policy, lambda ready: call_tool(ready, policy, tool, arguments, seconds))  # type: ignore[no-any-return]
+        except McpError as exc:
+            raise ToolFailure(str(exc)) from exc
     statuses: list[int] = []
-    client = await _client(server, policy, seconds, statuses)
+    with _stderr(server) as stderr:
+        client = await _client(server, policy, seconds, statuses, stderr)
 
-    async def call() -> Any:
-        async with client:
-            return await client.call_tool_mcp(tool, arguments, timeout=seconds)
+        async def call() -> Any:
+            async with client:
+                return await client.call_tool_mcp(tool, arguments, timeout=seconds)
 
-    try:
-        result = await _guarded(server, call(), seconds, statuses)
-    except McpError as exc:
-        raise ToolFailure(str(exc)) from exc
+        try:
+            result = await _guarded_with_stderr(server, call(), seconds, statuses, stderr)
+        except McpError as exc:
+            raise ToolFailure(str(exc)) from exc
     text = result_text(result)
     if getattr(result, "is_error", False):
         raise ToolFailure(text or f"{tool} failed on {server.name}.")
@@ -184,22 +218,27 @@ def result_text(result: Any) -> str:
 
 
 def tool_specs(server: McpServerConfig, tools: list[McpTool]) -> list[ToolSpec]:
-    """One catalog entry per tool; each builds a langchain tool that calls the server."""
+    """One catalog entry per tool, each building a langchain tool that calls the server; first,
+    the whole server (`<prefix>:<slug>:*`): every tool of its latest list, new ones included."""
     from app.agents.tools.catalog import ToolSpec
 
-    return [
+    whole = ToolSpec(stored_name(server.slug, WHOLE_SERVER, server.prefix), f"All tools of {server.name}",
+                     "Every tool the server lists, including any a later “Test connection” finds.",
+                     _builder(server, *tools))  # fmt: skip
+    singles = [
         ToolSpec(
-            stored_name(server.slug, tool.name),
+            stored_name(server.slug, tool.name, server.prefix),
             tool.name,
             tool.description or f"A tool of {server.name}.",
             _builder(server, tool),
         )
         for tool in tools
     ]
+    return [whole, *singles] if singles else []
 
 
-def _builder(server: McpServerConfig, tool: McpTool) -> Any:
-    return lambda ctx: [langchain_tool(server, tool, ctx)]
+def _builder(server: McpServerConfig, *tools: McpTool) -> Any:
+    return lambda ctx: [langchain_tool(server, tool, ctx) for tool in tools]
 
 
 def langchain_tool(server: McpServerConfig, tool: McpTool, ctx: ToolContext) -> BaseTool:
@@ -216,11 +255,12 @@ def langchain_tool(server: McpServerConfig, tool: McpTool, ctx: ToolContext) -> 
 
     schema = {"type": "object", "properties": {}, **tool.input_schema}
     description = tool.description or f"The tool {tool.name} of the MCP server {server.name}."
-    return StructuredTool.from_function(coroutine=run, name=model_name(server.slug, tool.name),
+    return StructuredTool.from_function(coroutine=run, name=model_name(server.slug, tool.name, server.prefix),
                                         description=description[:1024], args_schema=schema)  # fmt: skip
 
 
-async def _client(server: McpServerConfig, policy: EgressPolicy, seconds: float, statuses: list[int]) -> Any:
+async def _client(server: McpServerConfig, policy: EgressPolicy, seconds: float, statuses: list[int],
+                  stderr: TextIO | None = None) -> Any:  # fmt: skip
     """A fastmcp client for one connection (not yet open)."""
     await _load_fastmcp()
     from fastmcp import Client
@@ -230,7 +270,10 @@ async def _client(server: McpServerConfig, policy: EgressPolicy, seconds: float,
 
     factory = guarded_client_factory(policy, statuses)
     transport: Any
-    if server.transport == "sse":
+    if server.transport == "stdio":
+        assert stderr is not None
+        transport = mcp_stdio.transport(server.command, server.args, server.env, server.cwd, stderr)
+    elif server.transport == "sse":
         transport = SSETransport(server.url, headers=dict(server.headers), httpx_client_factory=factory,
                                  sse_read_timeout=seconds)  # fmt: skip
     else:
@@ -263,6 +306,35 @@ def _warm_up() -> None:
         task.add_done_callback(_warming.discard)
 
 
+def _stderr(server: McpServerConfig) -> AbstractContextManager[TextIO | None]:
+    return mcp_stdio.stderr_log() if server.transport == "stdio" else nullcontext()
+
+
+async def _guarded_with_stderr(
+    server: McpServerConfig, work: Any, seconds: float, statuses: list[int], stderr: TextIO | None
+) -> Any:
+    """`_guarded`, and a stdio server's failure says what the program wrote to stderr."""
+    try:
+        return await _guarded(server, work, seconds, statuses)
+    except McpError as exc:
+        if stderr is None:
+            raise
+        raise McpError(f"{exc}{mcp_stdio.stderr_tail(stderr, server.secrets())}") from exc
+
+
+async def _with_auth(server: McpServerConfig, policy: EgressPolicy, work: Any) -> Any:
+    """`work` with the auth headers of the moment. A 401 means the token went stale early
+    (revoked, or clocks disagree): once more with a renewed one, since nothing ran."""
+    assert server.auth is not None
+    for renew in (False, True):
+        headers = await server.auth.headers(policy, renew=renew)
+        try:
+            return await work(replace(server, headers={**server.headers, **headers}, auth=None))
+        except (McpError, ToolFailure) as exc:
+            if renew or not isinstance(exc if isinstance(exc, McpError) else exc.__cause__, McpCredentialsRefused):
+                raise
+
+
 async def _guarded(server: McpServerConfig, work: Any, seconds: float, statuses: list[int]) -> Any:
     """Run `work` within `seconds`; every failure becomes one McpError sentence."""
     late = f"{server.name} did not answer within {seconds:g} s."
@@ -277,7 +349,8 @@ async def _guarded(server: McpServerConfig, work: Any, seconds: float, statuses:
         if refused:
             raise McpError(f"{server.name}: {refused}.") from exc
         if any(code in (401, 403) for code in statuses):
-            raise McpError(f"{server.name} refused the credentials (HTTP {statuses[-1]}).") from exc
+            kind = McpCredentialsRefused if 401 in statuses else McpError
+            raise kind(f"{server.name} refused the credentials (HTTP {statuses[-1]}).") from exc
         if any(_is_timeout(e) for e in chain):  # before statuses: SSE's stream may end in a 404 after it
             raise McpError(late) from exc
         if statuses:

@@ -1,0 +1,1 @@
+"""Threads exported (Markdown, Nova's JSON) and imported (Nova's JSON, ChatGPT's conversations.json)."""
