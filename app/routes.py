@@ -38,6 +38,8 @@ from app.preferences.install import routes as install_routes
 from app.preferences.views import routes as settings_routes
 from app.providers.views import routes as provider_routes
 from app.runs.views import routes as run_routes
+from app.system.api import routes as api_system_routes
+from app.system.views import routes as system_routes
 from app.threads.branch_views import routes as thread_branch_routes
 from app.threads.views import routes as thread_routes
 from app.tokens.views import routes as token_routes
@@ -69,6 +71,7 @@ routes: list[BaseRoute] = [
     *system_mcp_server_routes,
     *admin_routes,
     *admin_deletion_routes,
+    *system_routes,
     *api_me_routes,
     *api_agent_routes,
     *api_transfer_routes,
@@ -80,6 +83,7 @@ routes: list[BaseRoute] = [
     *api_tool_settings_routes,
     *api_token_routes,
     *api_admin_routes,
+    *api_system_routes,
     *openai_routes,
     *mcp_endpoint_routes,
     *api_doc_routes,

@@ -8,6 +8,8 @@ commands a second per worker, and adds 10 ms on average to the time to first tok
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from typing import Any, cast
 
@@ -26,6 +28,7 @@ from app.files.tasks import expire_files_job
 from app.queue import QUEUE_NAME, RUN_JOB
 from app.runs.tasks import execute, expire_paused_runs, run_job
 from app.settings import Settings
+from app.system import heartbeat
 
 POLL_DELAY_SECONDS = 0.02
 
@@ -45,13 +48,32 @@ def _redis_settings(url: str) -> RedisSettings:
     return settings
 
 
+async def _execute_counted(arq_ctx: dict[str, Any], run_id: str) -> None:
+    """`runs.execute`, counted in the worker's heartbeat (each job's ctx shares the set)."""
+    running: set[str] = arq_ctx["running_runs"]
+    running.add(run_id)
+    try:
+        await execute(arq_ctx, run_id)
+    finally:
+        running.discard(run_id)
+
+
 def _lifespan(settings: Settings) -> tuple[StartupShutdown, StartupShutdown]:
-    """Open Nova's context (database, events, keys) for the jobs, from these settings."""
+    """Open Nova's context (database, events, keys) for the jobs, from these settings, and
+    start this worker's heartbeat."""
 
     async def startup(ctx: dict[Any, Any]) -> None:
         ctx["nova"] = open_context(settings)
+        ctx["running_runs"] = set()
+        ctx["worker_name"] = heartbeat.worker_name()
+        ctx["heartbeat"] = asyncio.create_task(heartbeat.beat(ctx["redis"], ctx["worker_name"], ctx["running_runs"]))
 
     async def shutdown(ctx: dict[Any, Any]) -> None:
+        ctx["heartbeat"].cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ctx["heartbeat"]
+        with contextlib.suppress(Exception):  # Redis gone: the key expires on its own
+            await heartbeat.forget(ctx["redis"], ctx["worker_name"])
         await ctx["nova"].close()
 
     return startup, shutdown
@@ -66,7 +88,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         # One more arq try than Nova attempts, so the last try can record the failure.
         "functions": [
             func(
-                cast(WorkerCoroutine, execute),
+                cast(WorkerCoroutine, _execute_counted),
                 name=RUN_JOB,
                 timeout=job_timeout,
                 max_tries=settings.run_max_attempts + 1,

@@ -60,6 +60,7 @@ FEATURES = frozenset(
         "preferences",
         "providers",
         "runs",
+        "system",  # the admins' System page: dependencies, workers, queue, last errors
         "threads",
         "tokens",
         "tool_settings",

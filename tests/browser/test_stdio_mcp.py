@@ -41,7 +41,8 @@ def test_an_admin_adds_a_stdio_server_that_users_can_choose(
 ) -> None:
     nova_app.call(_make_admin(nova_app))  # type: ignore[attr-defined]
     _log_in(page, nova_app, ROOT)
-    page.click("nav.mainnav >> text=System MCP")
+    page.click("nav.mainnav >> text=Admin")
+    page.click("nav.admin-tabs >> text=System MCP")
     expect(page.locator("h1")).to_have_text("System MCP servers")
     page.click("text=Add stdio server")
     page.fill("input[name=name]", "Time")
@@ -71,7 +72,7 @@ def test_an_admin_adds_a_stdio_server_that_users_can_choose(
     user = page.context.browser.new_context()  # type: ignore[union-attr]
     ada = user.new_page()
     _log_in(ada, nova_app, "ada@example.com")
-    expect(ada.locator("nav.mainnav")).not_to_contain_text("System MCP")
+    expect(ada.locator("nav.mainnav")).not_to_contain_text("Admin")
     ada.goto(nova_app.url + "/agents")
     ada.click("text=Edit")
     group = ada.locator("fieldset.mcp-tool-choices")
