@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.circuit.breaker import ProviderBreaker, make_breaker
 from app.db import Database
 from app.events import EventLog, make_event_log
 from app.queue import ArqJobQueue, InProcessJobQueue, JobQueue
@@ -37,6 +38,7 @@ class AppContext:
     api_limiter: ApiLimiter
     events: EventLog
     storage: ObjectStorage  # files: local disk, or S3 when S3_BUCKET is set
+    breaker: ProviderBreaker  # providers' circuit breakers: in Redis when scaled
     jobs: JobQueue = field(init=False)
     _resources: AsyncExitStack = field(default_factory=AsyncExitStack)
     _checkpointer: BaseCheckpointSaver[Any] | None = None
@@ -60,6 +62,7 @@ class AppContext:
         await self.login_limiter.close()
         await self.run_limiter.close()
         await self.api_limiter.close()
+        await self.breaker.close()
         await self.db.dispose()
 
 
@@ -76,6 +79,7 @@ def open_context(settings: Settings, run_executor: RunExecutor | None = None) ->
         api_limiter=make_api_limiter(settings),
         events=make_event_log(settings),
         storage=make_storage(settings),
+        breaker=make_breaker(settings),
     )
     if settings.redis_url:
         ctx.jobs = ArqJobQueue(settings.redis_url)

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     api_window_seconds: int = Field(60, ge=1, le=86_400, validation_alias="NOVA_API_WINDOW_SECONDS")
     provider_retries: int = Field(3, ge=0, validation_alias="NOVA_PROVIDER_RETRIES")
     provider_retry_base_seconds: float = Field(1.0, ge=0, validation_alias="NOVA_PROVIDER_RETRY_BASE_SECONDS")
+    # A provider whose runs failed this many times in a row (unreachable, 5xx, rate-limited, after
+    # their retries) is not called for the next period: its runs fail at once, then one run
+    # probes it. 0: never.
+    provider_breaker_failures: int = Field(5, ge=0, validation_alias="NOVA_PROVIDER_BREAKER_FAILURES")
+    provider_breaker_open_seconds: float = Field(60, gt=0, validation_alias="NOVA_PROVIDER_BREAKER_OPEN_SECONDS")
     # A thread longer than the model's window: its oldest turns are summarized by the same model
     # (app/runs/summarizing.py), within this long; 0 turns summaries off (they are dropped).
     summary_timeout_seconds: float = Field(60, ge=0, validation_alias="NOVA_SUMMARY_TIMEOUT_SECONDS")

@@ -42,6 +42,7 @@ PLUMBING = (
     "app.pagination",
     "app.migrate",
     "app.urls",  # parses typed-in server addresses; imports only the standard library and httpx
+    "app.circuit",  # providers' circuit breakers (on the AppContext), in Redis or this process
 )
 FEATURES = frozenset(
     {

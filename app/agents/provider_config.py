@@ -17,6 +17,9 @@ class ProviderConfig:
     max_context_tokens: int
     # What a user's own provider may reach; None for a system provider, which an admin set up.
     egress: EgressPolicy | None
+    # The provider's row (its circuit breaker's key) and name, for the sentence a paused one fails with.
+    provider_id: str = ""
+    provider_name: str = ""
 
     def __repr__(self) -> str:
         # Keeps the key out of logs and tracebacks that print the config.

@@ -37,4 +37,10 @@ tool_calls = Counter("nova_tool_calls", "Tool calls of ended runs, by tool and o
 provider_errors = Counter(
     "nova_provider_errors", "Failed provider calls (retried ones too), by kind of failure.", ["kind"]
 )
+# 1 while a provider's circuit breaker is open (or probing); written by the process that saw the
+# change, and the most recent write wins across processes (the state itself is in Redis).
+provider_circuit_open = Gauge(
+    "nova_provider_circuit_open", "Whether calls to a provider are paused after failures, by provider id.",
+    ["provider"], multiprocess_mode="mostrecent",
+)  # fmt: skip
 sse_open = Gauge("nova_sse_connections", "Event streams open now (runs' and /v1's).", multiprocess_mode="livesum")

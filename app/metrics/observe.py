@@ -1,4 +1,5 @@
-"""What the run pipeline tells the metrics: once per run start and end, once per provider failure."""
+"""What the run pipeline tells the metrics: once per run start and end, once per provider failure,
+and when a provider's circuit breaker opens or closes."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def run_ended(
 
 def provider_failed(kind: str) -> None:
     catalog.provider_errors.labels(kind).inc()
+
+
+def provider_circuit(provider_id: str, is_open: bool) -> None:
+    catalog.provider_circuit_open.labels(provider_id).set(1 if is_open else 0)
 
 
 def stream_opened() -> None:

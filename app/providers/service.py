@@ -173,6 +173,8 @@ def provider_config(
         model=model,
         max_context_tokens=context_window(provider, model),
         egress=None if provider.is_system else EgressPolicy(allow=tuple(allowlist)),
+        provider_id=str(provider.id),
+        provider_name=provider.name,
     )
 
 

@@ -46,9 +46,12 @@ def _provider_id(request: Request) -> uuid.UUID:
 
 @login_required
 async def list_providers(request: Request) -> Response:
-    async with app_context(request).db.transaction() as session:
+    ctx = app_context(request)
+    async with ctx.db.transaction() as session:
         providers = await service.list_usable(session, current_user(request).id)
-    return render(request, "providers/list.html", {"providers": providers})
+    # Providers paused after failures (app/circuit): a badge says so, and until when.
+    circuits = await ctx.breaker.states(str(p.id) for p in providers)
+    return render(request, "providers/list.html", {"providers": providers, "circuits": circuits})
 
 
 @login_required

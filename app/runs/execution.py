@@ -102,6 +102,12 @@ async def _generate_with_retries(
     ctx: AppContext, writer: EventWriter, plan: RunPlan, progress: _Progress
 ) -> Outcome | Paused:
     retries = ctx.settings.provider_retries
+    provider = plan.spec.provider
+    # Asked once, before anything calls the provider (a summary does): a paused one fails the run
+    # at once. An admitted run keeps its retries; only its final failure counts against the provider.
+    ticket = await ctx.breaker.admit(provider.provider_id, provider.provider_name)
+    if ticket.refusal is not None:
+        return progress.outcome(RunStatus.FAILED, ticket.refusal, "provider:circuit_open")
     tools = build_tools(ctx, plan.agent, plan.user, plan.run_id, writer.emit)
     # Every step is checkpointed: a retry or a new worker goes on from the last saved step
     # instead of repeating it (its tool calls included).
@@ -118,6 +124,7 @@ async def _generate_with_retries(
                 continue_from_checkpoint=continuing,
             ):  # fmt: skip
                 if isinstance(item, Paused):
+                    await ctx.breaker.succeeded(ticket)
                     return item
                 if isinstance(item, Usage):
                     progress.usage = item
@@ -125,10 +132,13 @@ async def _generate_with_retries(
                 progress.first_token_at = progress.first_token_at or utcnow()
                 progress.parts.append(item)
                 writer.delta(item)
+            # Reported once the reply is done, never between the provider's first token and the reader.
+            await ctx.breaker.succeeded(ticket)
             return progress.outcome(RunStatus.COMPLETED)
         except ProviderFailure as failure:
             metrics.provider_failed(failure.kind)
             if not failure.transient or attempt == retries:
+                await ctx.breaker.failed(ticket, failure.kind)
                 reason = str(failure.after_retries(attempt))
                 return progress.outcome(RunStatus.FAILED, reason, f"provider:{failure.kind}")
             log.info("run %s: %s; retrying", plan.run_id, failure)

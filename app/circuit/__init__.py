@@ -1,0 +1,1 @@
+"""Circuit breakers per provider: runs fail fast while a provider is unwell (breaker.py)."""
