@@ -12,11 +12,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from app import logs
+from app import logs, shutdown
 from app.security.files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:  # imported when needed: `nova serve` checks its port before the heavy imports
+    from types import FrameType
+
+    import uvicorn
+
     from app.context import AppContext
 
 T = TypeVar("T")
@@ -119,9 +123,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             proxy_headers=True,
             lifespan="on",
         )
-        server = uvicorn.Server(config)
+        server = _server(config)
         server.run(sockets=[listener])
     return 0 if server.started else 1
+
+
+def _server(config: uvicorn.Config) -> uvicorn.Server:
+    import uvicorn
+
+    class NovaServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            shutdown.request()  # before uvicorn closes the connections still open (app/shutdown.py)
+            super().handle_exit(sig, frame)
+
+    return NovaServer(config)
 
 
 def _bind(host: str, port: int) -> socket.socket:

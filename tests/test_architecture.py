@@ -38,6 +38,7 @@ PLUMBING = (
     "app.context",
     "app.request_ids",
     "app.metrics",  # what Nova counts for Prometheus, one process or several
+    "app.shutdown",  # whether a signal asked this process to stop
     "app.logs",  # log records' fields (request, run, user) and formats
     "app.pagination",
     "app.migrate",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from app import shutdown
 from app.context import AppContext
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class McpServing:
 
         (uvicorn lets the requests in flight end first; a 2025-protocol call runs on its
         session, which outlives its request until the lifespan ends.)"""
-        return self.closing
+        return self.closing or shutdown.requested()
 
     async def close(self) -> None:
         self.closing = True  # before fastmcp cancels the calls still open

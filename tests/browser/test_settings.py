@@ -36,6 +36,8 @@ def choose_theme(page: Page, label: str) -> None:
     page.get_by_label(label).check()
     page.get_by_role("button", name="Save theme").click()
     expect(page.locator("#appearance .success")).to_have_text("Theme saved.")
+    # The text is there once the page is parsed; its stylesheets (dark.css) only by `load`.
+    page.wait_for_load_state("load")
 
 
 def background(page: Page) -> str:
