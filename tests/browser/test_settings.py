@@ -34,10 +34,10 @@ def open_settings(page: Page) -> None:
 def choose_theme(page: Page, label: str) -> None:
     open_settings(page)
     page.get_by_label(label).check()
-    page.get_by_role("button", name="Save theme").click()
+    # A page that said "Theme saved." already must not pass for the next one: wait for it to load.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Save theme").click()
     expect(page.locator("#appearance .success")).to_have_text("Theme saved.")
-    # The text is there once the page is parsed; its stylesheets (dark.css) only by `load`.
-    page.wait_for_load_state("load")
 
 
 def background(page: Page) -> str:
